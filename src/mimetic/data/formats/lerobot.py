@@ -1,0 +1,1 @@
+"""Placeholder: the lerobot format is being written in this session."""

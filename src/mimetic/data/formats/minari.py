@@ -1,0 +1,1 @@
+"""Placeholder: the minari format is being written in this session."""

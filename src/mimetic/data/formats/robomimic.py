@@ -1,0 +1,1 @@
+"""Placeholder: the robomimic format is being written in this session."""
