@@ -63,6 +63,14 @@ def tree_concat(parts: Sequence[Any]) -> Any:
     return np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
+def tree_stack(items: Sequence[Any]) -> Any:
+    """Stack per-step observations (arrays or dicts) into one with a new leading axis."""
+    first = items[0]
+    if is_dict(first):
+        return {k: tree_stack([it[k] for it in items]) for k in first}
+    return np.stack([np.asarray(it) for it in items])
+
+
 def tree_equal(a: Any, b: Any) -> bool:
     """Bitwise equality: same structure, same dtypes, same shapes, same bytes (NaN equals NaN)."""
     if is_dict(a) or is_dict(b):

@@ -1,0 +1,172 @@
+"""The `mimetic` command. Verbs follow the data flow: data, collect, train, eval, report, demo.
+
+Every error a user can cause prints one line naming what is wrong and exits non-zero;
+tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+_EXIT_BAD_INPUT = 2
+_EXIT_INVALID_DATA = 1
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mimetic",
+        description="Imitation learning on PyTorch and Gymnasium: demonstrations in, behaviour out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mimetic demo\n  mimetic data info runs/demo/datasets/mimetic/cartpole-scripted-v0",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    data = verbs.add_parser("data", help="inspect, validate and convert datasets")
+    data_verbs = data.add_subparsers(dest="data_verb", metavar="ACTION", required=True)
+
+    info = _sub(data_verbs, "info", "print a dataset's summary", "mimetic data info demos/cartpole.npz --json")
+    info.add_argument("path", help="dataset file or directory, or a Minari id under MINARI_DATASETS_PATH")
+    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    info.set_defaults(func=_data_info)
+
+    val = _sub(
+        data_verbs,
+        "validate",
+        "check a dataset; exit 1 if anything is wrong",
+        "mimetic data validate demos/cartpole.hdf5 --env CartPole-v1",
+    )
+    val.add_argument("path", help="dataset file or directory")
+    val.add_argument("--env", default=None, help="gymnasium env id whose spaces the data must match")
+    val.set_defaults(func=_data_validate)
+
+    conv = _sub(
+        data_verbs,
+        "convert",
+        "convert between formats (atomic write)",
+        "mimetic data convert demos/cartpole.hdf5 demos/cartpole-lerobot --format lerobot",
+    )
+    conv.add_argument("src", help="dataset to read (format detected)")
+    conv.add_argument("dst", help="path to write")
+    conv.add_argument("--format", required=True, choices=["minari", "robomimic", "lerobot", "npz"])
+    conv.add_argument("--overwrite", action="store_true", help="replace dst if it exists")
+    conv.set_defaults(func=_data_convert)
+
+    demo = _sub(
+        verbs,
+        "demo",
+        "run the main pipeline on bundled defaults",
+        "mimetic demo --out runs/demo --episodes 50 --seed 0",
+    )
+    demo.add_argument("--out", default="runs/demo", help="folder for everything the demo writes")
+    demo.add_argument("--episodes", type=int, default=50, help="demonstrations to record")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def _sub(group: Any, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = group.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    import mimetic
+
+    ds = mimetic.load(args.path)
+    summary = ds.summary()
+    from mimetic.data.io import detect_format
+
+    summary["format"] = detect_format(ds.path).name if ds.path is not None else None
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _print_table(f"dataset {args.path}", summary)
+    return 0
+
+
+def _data_validate(args: argparse.Namespace) -> int:
+    import mimetic
+
+    ds = mimetic.load(args.path)
+    problems = mimetic.validate(ds, env=args.env)
+    if not problems:
+        print(f"{args.path}: ok ({len(ds)} episodes, {ds.num_steps} steps)")
+        return 0
+    shown = 20
+    for problem in problems[:shown]:
+        print(problem, file=sys.stderr)
+    if len(problems) > shown:
+        print(f"... and {len(problems) - shown} more problems", file=sys.stderr)
+    return _EXIT_INVALID_DATA
+
+
+def _data_convert(args: argparse.Namespace) -> int:
+    import mimetic
+
+    ds = mimetic.load(args.src)
+    out = mimetic.save(ds, args.dst, format=args.format, overwrite=args.overwrite)
+    print(f"wrote {len(ds)} episodes ({ds.num_steps} steps) to {out} as {args.format}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from mimetic.demo import run_demo
+
+    run_demo(Path(args.out), episodes=args.episodes, seed=args.seed)
+    return 0
+
+
+def _print_table(title: str, values: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    for key, value in values.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # One thread per process (two are many times slower on small nets); torch reads this at import,
+    # so verbs that need torch get one thread without paying for the import in those that don't.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    args = _parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return _run(func, args)
+
+
+def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    from mimetic.data.errors import DatasetError
+    from mimetic.registry import UnknownNameError
+
+    try:
+        return func(args)
+    except (DatasetError, UnknownNameError, CliError) as err:
+        print(f"mimetic: error: {err}", file=sys.stderr)
+        return _EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("mimetic: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
