@@ -13,7 +13,7 @@ It writes two datasets (overwriting any earlier copy), both seeded so a rerun gi
 
     mimetic-fixtures/cartpole-random-v0   3 CartPole-v1 episodes, random actions, no infos
     mimetic-fixtures/goaldot-random-v0    3 episodes of a tiny goal-reaching env defined below:
-                                          Dict observations (a 32x32 RGB image, which Minari
+                                          Dict observations (a 32x32 grey image, which Minari
                                           JPEG-encodes by default, plus two float vectors),
                                           Box actions, and recorded infos
 """
@@ -38,12 +38,12 @@ EPISODES = 3
 
 
 class GoalDot(gym.Env[dict[str, np.ndarray], np.ndarray]):
-    """A dot moves on the unit square towards a goal; terminates within 0.15 of it, truncates at 8 steps."""
+    """A dot moves on the unit square towards a goal; terminates within 0.15 of it, truncates at 6 steps."""
 
     def __init__(self) -> None:
         self.observation_space = spaces.Dict(
             {
-                "image": spaces.Box(0, 255, (32, 32, 3), np.uint8),
+                "image": spaces.Box(0, 255, (32, 32), np.uint8),
                 "position": spaces.Box(0.0, 1.0, (2,), np.float32),
                 "goal": spaces.Box(0.0, 1.0, (2,), np.float32),
             }
@@ -53,12 +53,12 @@ class GoalDot(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._goal = np.zeros(2, np.float32)
 
     def _obs(self) -> dict[str, np.ndarray]:
-        # A smooth picture (two blobs) keeps the JPEG frames small.
+        # A smooth grey picture (a bright dot, a dimmer goal) keeps the JPEG frames and the JSON space small.
         yy, xx = np.mgrid[0:32, 0:32] / 31.0
-        image = np.zeros((32, 32, 3), np.uint8)
-        for channel, point in ((0, self._pos), (2, self._goal)):
-            dist2 = (xx - point[0]) ** 2 + (yy - point[1]) ** 2
-            image[..., channel] = (255 * np.exp(-dist2 / 0.02)).astype(np.uint8)
+        image = np.zeros((32, 32), np.float64)
+        for weight, point in ((255.0, self._pos), (128.0, self._goal)):
+            image += weight * np.exp(-((xx - point[0]) ** 2 + (yy - point[1]) ** 2) / 0.02)
+        image = np.clip(image, 0, 255).astype(np.uint8)
         return {"image": image, "position": self._pos.copy(), "goal": self._goal.copy()}
 
     def _info(self) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=default_out, help="where the namespace folder goes")
     args = parser.parse_args()
 
-    gym.register("GoalDot-v0", entry_point=f"{__name__}:GoalDot", max_episode_steps=8)
+    gym.register("GoalDot-v0", entry_point=f"{__name__}:GoalDot", max_episode_steps=6)
     with tempfile.TemporaryDirectory() as root:
         os.environ["MINARI_DATASETS_PATH"] = root
         record("CartPole-v1", "cartpole-random", record_infos=False, seed=0)
