@@ -30,5 +30,24 @@ def test_collect_is_reproducible() -> None:
 
 
 def test_unknown_env_lists_choices() -> None:
-    with pytest.raises(UnknownNameError, match="valid choices: CartPole-v1"):
+    with pytest.raises(UnknownNameError, match="valid choices: Acrobot-v1, CartPole-v1, MountainCar-v0, Pendulum-v1"):
         scripted_expert("Nope-v0")
+
+
+@pytest.mark.parametrize(
+    ("env_id", "threshold"),
+    [("MountainCar-v0", -130.0), ("Acrobot-v1", -100.0), ("Pendulum-v1", -200.0)],
+)
+def test_scripted_experts_beat_their_thresholds(env_id: str, threshold: float) -> None:
+    # random play: MountainCar -200, Acrobot -500, Pendulum about -1200
+    ds = collect(scripted_expert(env_id), env_id, episodes=5, seed=0)
+    assert ds.returns().mean() > threshold
+
+
+def test_pendulum_expert_hand_computed() -> None:
+    expert = scripted_expert("Pendulum-v1")
+    # upright, leaning 0.1 rad with no velocity: PD gives -(10 * 0.1) = -1
+    obs = np.array([[np.cos(0.1), np.sin(0.1), 0.0]])
+    np.testing.assert_allclose(expert.act(obs)[0], [[-1.0]], rtol=1e-6)
+    # hanging down at rest moving right: energy -15, missing 30, pump saturates at +2
+    np.testing.assert_allclose(expert.act(np.array([[-1.0, 0.0, 0.1]]))[0], [[2.0]])
