@@ -62,8 +62,28 @@ def test_bad_input_is_one_line_and_no_traceback(tmp_path: Path) -> None:
 
 
 def test_every_verb_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    for verb in (["data", "info"], ["data", "validate"], ["data", "convert"], ["demo"]):
+    for verb in (["data", "info"], ["data", "validate"], ["data", "convert"], ["collect"], ["demo"]):
         with pytest.raises(SystemExit) as exit_info:
             main([*verb, "--help"])
         assert exit_info.value.code == 0
         assert "example:" in capsys.readouterr().out
+
+
+def test_collect_writes_a_dataset_that_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pend.npz"
+    args = ["collect", "Pendulum-v1", "--expert", "scripted", "--episodes", "2", "--out", str(out)]
+    assert main([*args, "--format", "npz", "--action-noise", "0.1", "--seed", "4"]) == 0
+    assert "wrote 2 episodes (400 steps" in capsys.readouterr().out
+    ds = mimetic.load(out)
+    assert mimetic.validate(ds, env="Pendulum-v1") == []
+    noisy, clean = ds[0].acts, ds[0].extras["expert_action"]
+    assert noisy.shape == clean.shape == (200, 1)
+    assert not np.array_equal(noisy, clean)
+    assert main(["data", "validate", str(out), "--env", "Pendulum-v1"]) == 0
+
+
+def test_collect_bad_expert_and_env(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["collect", "CartPole-v1", "--expert", "wizard", "--out", "x"]) == 2
+    assert "unknown expert 'wizard'" in capsys.readouterr().err
+    assert main(["collect", "NoSuchEnv-v9", "--out", "x"]) == 2
+    assert "unknown env 'NoSuchEnv-v9'" in capsys.readouterr().err

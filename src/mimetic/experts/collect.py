@@ -19,23 +19,30 @@ def collect(
     episodes: int,
     seed: int = 0,
     *,
+    action_noise: float = 0.0,
     source: str | None = None,
     dataset_id: str | None = None,
     show_progress: bool = False,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> Dataset:
     """Record `episodes` episodes of `policy` in `env_id`.
 
     Episode i starts from `env.reset(seed=seed + i)`, so the same seed gives the same data.
-    Actions are taken deterministically (an expert demonstrates its best behaviour).
+    The policy acts deterministically (an expert shows its best behaviour). With `action_noise`
+    > 0 the executed action is perturbed (Gaussian noise of that std, as a fraction of the half
+    range, for Box actions; a uniformly random action with that probability for discrete ones),
+    and the expert's own action is kept in `extras["expert_action"]`, which DART-style noise
+    injection and suboptimal-data studies need.
     """
-    env = gym.make(env_id)
+    env = gym.make(env_id, **(env_kwargs or {}))
+    rng = np.random.default_rng(seed)
     trajectories = []
     with Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task(f"collecting {env_id}", total=episodes)
         for i in range(episodes):
-            trajectories.append(_episode(env, policy, seed + i))
+            trajectories.append(_episode(env, policy, seed + i, action_noise, rng))
             progress.advance(task)
-    spec = env.spec.to_json() if env.spec is not None else None
+    spec = env.spec.to_json() if env.spec is not None and not env_kwargs else None
     meta = DatasetMetadata(
         observation_space=env.observation_space,
         action_space=env.action_space,
@@ -43,23 +50,37 @@ def collect(
         env_spec=spec,
         dataset_id=dataset_id,
         source=source,
+        extra={"action_noise": action_noise, "seed": seed} if action_noise else {"seed": seed},
     )
     env.close()
     return Dataset(trajectories, meta)
 
 
-def _episode(env: gym.Env[Any, Any], policy: Any, seed: int) -> Trajectory:
+def _perturb(action: np.ndarray, space: gym.Space[Any], noise: float, rng: np.random.Generator) -> np.ndarray:
+    if isinstance(space, gym.spaces.Box):
+        half_range = (space.high - space.low) / 2.0
+        noisy = action + rng.normal(0.0, noise, size=action.shape) * half_range
+        return np.clip(noisy, space.low, space.high).astype(action.dtype)
+    if rng.random() < noise:
+        return np.asarray(space.sample(), dtype=action.dtype).reshape(action.shape)
+    return action
+
+
+def _episode(env: gym.Env[Any, Any], policy: Any, seed: int, noise: float, rng: np.random.Generator) -> Trajectory:
     obs, _ = env.reset(seed=seed)
+    env.action_space.seed(seed)
     state = policy.reset(1)
-    observations, actions, rewards = [obs], [], []
+    observations, actions, expert_actions, rewards = [obs], [], [], []
     while True:
         batched = tree_map(lambda x: np.asarray(x)[None], obs)
-        action, state = policy.act(batched, state, deterministic=True)
-        action = np.asarray(action)[0]
+        expert_action, state = policy.act(batched, state, deterministic=True)
+        expert_action = np.asarray(expert_action)[0]
+        action = _perturb(expert_action, env.action_space, noise, rng) if noise > 0 else expert_action
         step_action = action.item() if isinstance(env.action_space, gym.spaces.Discrete) else action
         obs, reward, terminated, truncated, _ = env.step(step_action)
         observations.append(obs)
         actions.append(action)
+        expert_actions.append(expert_action)
         rewards.append(reward)
         if terminated or truncated:
             break
@@ -69,4 +90,5 @@ def _episode(env: gym.Env[Any, Any], policy: Any, seed: int) -> Trajectory:
         rews=np.asarray(rewards, dtype=np.float64),
         terminated=bool(terminated),
         truncated=bool(truncated),
+        extras={"expert_action": np.stack(expert_actions)} if noise > 0 else {},
     )
