@@ -123,7 +123,9 @@ def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def transitions_bytes(tr: mimetic.Transitions) -> int:
-    total = tr.acts.nbytes + tr.dones.nbytes + tr.terminals.nbytes + (0 if tr.rews is None else tr.rews.nbytes)
+    total = (
+        tr.acts.nbytes + tr.dones.nbytes + tr.terminals.nbytes + (0 if tr.rews is None else tr.rews.nbytes)
+    )
     total += tr.obs.nbytes + tr.next_obs.nbytes
     return int(total)
 
@@ -195,7 +197,11 @@ def write_doc(result: dict[str, Any]) -> None:
         )
     lines += ["", f"Goal: {result['goal']}. Raw JSON: `benchmarks/results/data_load.json`.", end]
     section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
+    text = (
+        DOC.read_text()
+        if DOC.exists()
+        else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
+    )
     if start in text:
         before, rest = text.split(start, 1)
         text = before + section + rest.split(end, 1)[1]
@@ -205,7 +211,9 @@ def write_doc(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)

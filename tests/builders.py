@@ -65,7 +65,10 @@ def make_dict_dataset(episodes: int = 2, seed: int = 1, with_rewards: bool = Fal
                 rews=rng.standard_normal(steps).astype(np.float32) if with_rewards else None,
                 terminated=False,
                 truncated=True,
-                extras={"mode": np.full(steps, i, dtype=np.int32), "intervention": np.zeros(steps, dtype=bool)},
+                extras={
+                    "mode": np.full(steps, i, dtype=np.int32),
+                    "intervention": np.zeros(steps, dtype=bool),
+                },
             )
         )
     return Dataset(trajs, DatasetMetadata(observation_space=obs_space, action_space=act_space, source="test"))

@@ -21,7 +21,9 @@ def test_info_json(tmp_path: Path, array_dataset: Dataset, capsys: pytest.Captur
     assert info["return_mean"] == pytest.approx(6.0)
 
 
-def test_validate_clean_and_dirty(tmp_path: Path, array_dataset: Dataset, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_clean_and_dirty(
+    tmp_path: Path, array_dataset: Dataset, capsys: pytest.CaptureFixture[str]
+) -> None:
     mimetic.save(array_dataset, tmp_path / "a.npz")
     assert main(["data", "validate", str(tmp_path / "a.npz"), "--env", "CartPole-v1"]) == 0
     assert "ok (3 episodes, 18 steps)" in capsys.readouterr().out
@@ -41,7 +43,15 @@ def test_convert(tmp_path: Path, array_dataset: Dataset) -> None:
     assert mimetic.load(tmp_path / "b.npz").equals(array_dataset)
     # a second convert onto the same path refuses, then succeeds with --overwrite
     assert main(["data", "convert", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--format", "npz"]) == 2
-    args = ["data", "convert", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--format", "npz", "--overwrite"]
+    args = [
+        "data",
+        "convert",
+        str(tmp_path / "a.npz"),
+        str(tmp_path / "b.npz"),
+        "--format",
+        "npz",
+        "--overwrite",
+    ]
     assert main(args) == 0
 
 

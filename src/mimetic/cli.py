@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     data = verbs.add_parser("data", help="inspect, validate and convert datasets")
     data_verbs = data.add_subparsers(dest="data_verb", metavar="ACTION", required=True)
 
-    info = _sub(data_verbs, "info", "print a dataset's summary", "mimetic data info demos/cartpole.npz --json")
+    info = _sub(
+        data_verbs, "info", "print a dataset's summary", "mimetic data info demos/cartpole.npz --json"
+    )
     info.add_argument("path", help="dataset file or directory, or a Minari id under MINARI_DATASETS_PATH")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     info.set_defaults(func=_data_info)

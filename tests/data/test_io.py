@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 import mimetic
-from mimetic.data import Dataset, DatasetError
-from mimetic.data import formats
+from mimetic.data import Dataset, DatasetError, formats
 from mimetic.data.formats import Format
 from mimetic.data.io import detect_format
 
@@ -32,7 +31,9 @@ def test_failed_write_leaves_old_data_and_no_temp_files(
         raise RuntimeError("disk full")
 
     formats.all_formats()  # load the built-in formats first, so the patch is undone cleanly
-    fmt = Format(name="exploding", detect=lambda p: False, read=lambda p: Dataset([]), write=explode, is_dir=False)
+    fmt = Format(
+        name="exploding", detect=lambda p: False, read=lambda p: Dataset([]), write=explode, is_dir=False
+    )
     monkeypatch.setitem(formats._FORMATS, "exploding", fmt)
     with pytest.raises(RuntimeError, match="disk full"):
         mimetic.save(array_dataset, path, format="exploding", overwrite=True)

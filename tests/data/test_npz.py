@@ -36,7 +36,9 @@ def test_truncated_file(tmp_path: Path, array_dataset: Dataset) -> None:
 def test_missing_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.npz"
     np.savez(path, obs=np.zeros((3, 2)), acts=np.zeros(2))
-    with pytest.raises(DatasetError, match=r"bad\.npz, field 'episode_lengths, terminated, truncated, metadata'"):
+    with pytest.raises(
+        DatasetError, match=r"bad\.npz, field 'episode_lengths, terminated, truncated, metadata'"
+    ):
         mimetic.load(path)
 
 

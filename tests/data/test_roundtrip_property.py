@@ -21,8 +21,15 @@ _dims = st.integers(1, 3)
 
 
 @st.composite
-def trajectories(draw: st.DrawFn, dict_obs: bool, obs_dtype: type, act_dtype: type, obs_dim: int, act_dim: int,
-                 with_rews: bool) -> Trajectory:
+def trajectories(
+    draw: st.DrawFn,
+    dict_obs: bool,
+    obs_dtype: type,
+    act_dtype: type,
+    obs_dim: int,
+    act_dim: int,
+    with_rews: bool,
+) -> Trajectory:
     steps = draw(st.integers(1, 6))
     finite = {"allow_nan": False, "allow_infinity": False, "width": 32}
     obs_arr = hnp.arrays(obs_dtype, (steps + 1, obs_dim), elements=st.floats(-1e3, 1e3, **finite))

@@ -87,7 +87,9 @@ def test_missing_dict_key() -> None:
 
 
 def test_terminated_and_truncated_together() -> None:
-    traj = Trajectory(obs=np.zeros((2, 4), np.float32), acts=np.zeros(1, np.int64), terminated=True, truncated=True)
+    traj = Trajectory(
+        obs=np.zeros((2, 4), np.float32), acts=np.zeros(1, np.int64), terminated=True, truncated=True
+    )
     [problem] = validate(Dataset([traj]))
     assert problem.field == "terminated"
 

@@ -30,7 +30,9 @@ def test_collect_is_reproducible() -> None:
 
 
 def test_unknown_env_lists_choices() -> None:
-    with pytest.raises(UnknownNameError, match="valid choices: Acrobot-v1, CartPole-v1, MountainCar-v0, Pendulum-v1"):
+    with pytest.raises(
+        UnknownNameError, match="valid choices: Acrobot-v1, CartPole-v1, MountainCar-v0, Pendulum-v1"
+    ):
         scripted_expert("Nope-v0")
 
 

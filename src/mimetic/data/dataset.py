@@ -139,7 +139,9 @@ class Dataset:
 
     def with_masks(self, masks: Mapping[str, Sequence[int]]) -> Dataset:
         """The same episodes with named masks attached (saved as robomimic `mask/<name>`)."""
-        return Dataset(self.episodes, replace(self.metadata, masks={k: list(v) for k, v in masks.items()}), self.path)
+        return Dataset(
+            self.episodes, replace(self.metadata, masks={k: list(v) for k, v in masks.items()}), self.path
+        )
 
     def mask(self, name: str) -> Dataset:
         """The episodes in the named mask (e.g. robomimic's "train" / "valid")."""

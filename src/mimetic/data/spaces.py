@@ -39,7 +39,10 @@ def space_to_dict(space: spaces.Space[Any]) -> dict[str, Any]:
     if isinstance(space, spaces.Dict):
         return {"type": "Dict", "subspaces": {k: space_to_dict(s) for k, s in space.spaces.items()}}
     raise DatasetError(
-        "unsupported space", field="space", expected="Box, Discrete, MultiDiscrete, MultiBinary or Dict", found=space
+        "unsupported space",
+        field="space",
+        expected="Box, Discrete, MultiDiscrete, MultiBinary or Dict",
+        found=space,
     )
 
 
@@ -50,7 +53,7 @@ def space_from_dict(d: dict[str, Any]) -> spaces.Space[Any]:
             dtype = np.dtype(d["dtype"])
             low = np.asarray(d["low"], dtype=dtype)
             high = np.asarray(d["high"], dtype=dtype)
-            return spaces.Box(low=low, high=high, shape=tuple(d["shape"]), dtype=dtype)  # type: ignore[arg-type]
+            return spaces.Box(low=low, high=high, shape=tuple(d["shape"]), dtype=dtype)
         if kind == "Discrete":
             return spaces.Discrete(n=int(d["n"]), start=int(d.get("start", 0)))
         if kind == "MultiDiscrete":
@@ -63,7 +66,10 @@ def space_from_dict(d: dict[str, Any]) -> spaces.Space[Any]:
     except (KeyError, TypeError, ValueError) as err:
         raise DatasetError(f"malformed {kind} space: {err}", field="space") from None
     raise DatasetError(
-        "unsupported space", field="space", expected="Box, Discrete, MultiDiscrete, MultiBinary or Dict", found=kind
+        "unsupported space",
+        field="space",
+        expected="Box, Discrete, MultiDiscrete, MultiBinary or Dict",
+        found=kind,
     )
 
 

@@ -193,7 +193,7 @@ class Transitions:
             next_obs=tree_concat([tree_map(tail, t.obs) for t in trajectories]),
             dones=tree_concat(dones),
             terminals=tree_concat(terminals),
-            rews=tree_concat([t.rews for t in trajectories]) if has_rews else None,  # type: ignore[misc]
+            rews=tree_concat([t.rews for t in trajectories]) if has_rews else None,
             extras={k: tree_concat([t.extras[k] for t in trajectories]) for k in sorted(extra_keys)},
         )
 

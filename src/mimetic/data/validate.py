@@ -32,7 +32,10 @@ def validate(ds: Dataset, env: str | gym.Env[Any, Any] | None = None) -> list[Pr
     obs_space, act_space = ds.metadata.observation_space, ds.metadata.action_space
     if env is not None:
         env_obs, env_act = _env_spaces(env)
-        for name, mine, theirs in (("observation_space", obs_space, env_obs), ("action_space", act_space, env_act)):
+        for name, mine, theirs in (
+            ("observation_space", obs_space, env_obs),
+            ("action_space", act_space, env_act),
+        ):
             if mine is not None and not spaces_equal(mine, theirs):
                 problems.append(
                     Problem(
@@ -52,7 +55,9 @@ def validate(ds: Dataset, env: str | gym.Env[Any, Any] | None = None) -> list[Pr
             problems += _finite(traj.rews, file, i, "rews")
         if traj.terminated and traj.truncated:
             problems.append(
-                Problem("episode is both terminated and truncated", file, i, "terminated", "one of them", "both")
+                Problem(
+                    "episode is both terminated and truncated", file, i, "terminated", "one of them", "both"
+                )
             )
         if act_space is not None:
             problems += _check_space(traj.acts, act_space, file, i, "acts", len(traj))
@@ -101,13 +106,19 @@ def _finite(arr: np.ndarray, file: str | None, episode: int, field: str) -> list
     ]
 
 
-def _check_obs(obs: Any, space: spaces.Space[Any], file: str | None, episode: int, rows: int) -> list[Problem]:
+def _check_obs(
+    obs: Any, space: spaces.Space[Any], file: str | None, episode: int, rows: int
+) -> list[Problem]:
     if isinstance(space, spaces.Dict):
         if not is_dict(obs):
-            return [Problem("observation is not a dict", file, episode, "obs", "dict observations", "an array")]
+            return [
+                Problem("observation is not a dict", file, episode, "obs", "dict observations", "an array")
+            ]
         problems = []
         if set(obs) != set(space.spaces):
-            problems.append(Problem("observation keys differ", file, episode, "obs", sorted(space.spaces), sorted(obs)))
+            problems.append(
+                Problem("observation keys differ", file, episode, "obs", str(sorted(space.spaces)), str(sorted(obs)))
+            )
         for key in set(obs) & set(space.spaces):
             problems += _check_obs(obs[key], space.spaces[key], file, episode, rows)
         return problems

@@ -66,7 +66,9 @@ def _perturb(action: np.ndarray, space: gym.Space[Any], noise: float, rng: np.ra
     return action
 
 
-def _episode(env: gym.Env[Any, Any], policy: Any, seed: int, noise: float, rng: np.random.Generator) -> Trajectory:
+def _episode(
+    env: gym.Env[Any, Any], policy: Any, seed: int, noise: float, rng: np.random.Generator
+) -> Trajectory:
     obs, _ = env.reset(seed=seed)
     env.action_space.seed(seed)
     state = policy.reset(1)

@@ -23,7 +23,9 @@ FORMAT_VERSION = 1
 def metadata_to_dict(meta: DatasetMetadata) -> dict[str, Any]:
     return {
         "mimetic_format_version": FORMAT_VERSION,
-        "observation_space": None if meta.observation_space is None else space_to_dict(meta.observation_space),
+        "observation_space": None
+        if meta.observation_space is None
+        else space_to_dict(meta.observation_space),
         "action_space": None if meta.action_space is None else space_to_dict(meta.action_space),
         "env_id": meta.env_id,
         "env_spec": meta.env_spec,
@@ -38,7 +40,9 @@ def metadata_to_dict(meta: DatasetMetadata) -> dict[str, Any]:
 def metadata_from_dict(d: Mapping[str, Any], file: str | Path | None = None) -> DatasetMetadata:
     try:
         return DatasetMetadata(
-            observation_space=None if d.get("observation_space") is None else space_from_dict(d["observation_space"]),
+            observation_space=None
+            if d.get("observation_space") is None
+            else space_from_dict(d["observation_space"]),
             action_space=None if d.get("action_space") is None else space_from_dict(d["action_space"]),
             env_id=d.get("env_id"),
             env_spec=d.get("env_spec"),
@@ -62,7 +66,9 @@ def metadata_from_json(text: str | bytes, file: str | Path | None = None) -> Dat
     except json.JSONDecodeError as err:
         raise DatasetError(f"metadata is not valid JSON: {err}", file=file, field="metadata") from None
     if not isinstance(d, dict):
-        raise DatasetError("metadata must be a JSON object", file=file, field="metadata", found=type(d).__name__)
+        raise DatasetError(
+            "metadata must be a JSON object", file=file, field="metadata", found=type(d).__name__
+        )
     return metadata_from_dict(d, file)
 
 
@@ -120,7 +126,10 @@ def from_columns(cols: Columns, file: str | Path | None = None) -> list[Trajecto
     lengths = cols.lengths.astype(np.int64)
     step_ends = np.cumsum(lengths)
     obs_ends = np.cumsum(lengths + 1)
-    for name, store, ends in (("per-step", cols.per_step, step_ends), ("per-observation", cols.per_obs, obs_ends)):
+    for name, store, ends in (
+        ("per-step", cols.per_step, step_ends),
+        ("per-observation", cols.per_obs, obs_ends),
+    ):
         total = int(ends[-1]) if len(ends) else 0
         for key, arr in store.items():
             if arr.shape[0] != total:
@@ -136,7 +145,9 @@ def from_columns(cols: Columns, file: str | Path | None = None) -> list[Trajecto
         s0, s1 = int(step_ends[i] - steps), int(step_ends[i])
         o0, o1 = int(obs_ends[i] - steps - 1), int(obs_ends[i])
         obs_leaves = {_strip(k, "obs"): v[o0:o1] for k, v in cols.per_obs.items() if _under(k, "obs")}
-        info_leaves = {k[len("infos/") :]: v[o0:o1] for k, v in cols.per_obs.items() if k.startswith("infos/")}
+        info_leaves = {
+            k[len("infos/") :]: v[o0:o1] for k, v in cols.per_obs.items() if k.startswith("infos/")
+        }
         infos: dict[str, Any] = {}
         for path, arr in info_leaves.items():
             key, _, rest = path.partition("/")
@@ -151,7 +162,9 @@ def from_columns(cols: Columns, file: str | Path | None = None) -> list[Trajecto
                     truncated=bool(cols.truncated[i]),
                     infos={k: tree_from_leaves(v) for k, v in infos.items()},
                     extras={
-                        k[len("extras/") :]: v[s0:s1] for k, v in cols.per_step.items() if k.startswith("extras/")
+                        k[len("extras/") :]: v[s0:s1]
+                        for k, v in cols.per_step.items()
+                        if k.startswith("extras/")
                     },
                 )
             )

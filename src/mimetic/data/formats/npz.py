@@ -20,7 +20,13 @@ import numpy as np
 from mimetic.data.dataset import Dataset
 from mimetic.data.errors import DatasetError
 from mimetic.data.formats import Format, register
-from mimetic.data.formats.common import Columns, dataset_from_columns, metadata_from_json, metadata_to_json, to_columns
+from mimetic.data.formats.common import (
+    Columns,
+    dataset_from_columns,
+    metadata_from_json,
+    metadata_to_json,
+    to_columns,
+)
 
 _REQUIRED = ("episode_lengths", "terminated", "truncated", "acts", "metadata")
 
@@ -41,7 +47,7 @@ def write(ds: Dataset, path: Path) -> None:
     }
     # np.savez appends ".npz" to names without it; write through a file handle to keep our temp name.
     with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as bool
 
 
 def read(path: Path) -> Dataset:
