@@ -1,0 +1,1 @@
+"""The shared RL engine: rollout collection apart from updates; advantage estimation; replay."""
