@@ -149,9 +149,9 @@ class CategoricalHead(Head):
 
     def nll(self, features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         logits = self.linear(features)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1).long(), reduction="none").reshape(
-            target.shape
-        )
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), target.reshape(-1).long(), reduction="none"
+        ).reshape(target.shape)
 
     def act(self, features: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         logits = self.linear(features)

@@ -9,13 +9,17 @@ from torch import nn
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU}
 
 
-def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int | None = None, activation: str = "relu") -> nn.Sequential:
+def mlp(
+    in_dim: int, hidden_sizes: Sequence[int], out_dim: int | None = None, activation: str = "relu"
+) -> nn.Sequential:
     """Linear layers with `activation` between them; with `out_dim=None` the last hidden layer is the output.
 
     The output layer has no activation, so the result can feed a head or be a regression output.
     """
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation '{activation}'; valid choices: {', '.join(sorted(ACTIVATIONS))}")
+        raise ValueError(
+            f"unknown activation '{activation}'; valid choices: {', '.join(sorted(ACTIVATIONS))}"
+        )
     layers: list[nn.Module] = []
     last = in_dim
     for size in hidden_sizes:

@@ -32,14 +32,21 @@ class CausalTransformerEncoder(nn.Module):
     step of a window from its own past (as in Decision Transformer's BC baseline, Chen et al. 2021).
     """
 
-    def __init__(self, in_dim: int, d_model: int, num_heads: int, num_layers: int, context: int, dropout: float) -> None:
+    def __init__(
+        self, in_dim: int, d_model: int, num_heads: int, num_layers: int, context: int, dropout: float
+    ) -> None:
         super().__init__()
         self.context = context
         self.embed = nn.Linear(in_dim, d_model)
         self.position = nn.Parameter(torch.zeros(context, d_model))
         nn.init.normal_(self.position, std=0.02)
         layer = nn.TransformerEncoderLayer(
-            d_model, num_heads, dim_feedforward=4 * d_model, dropout=dropout, batch_first=True, norm_first=True
+            d_model,
+            num_heads,
+            dim_feedforward=4 * d_model,
+            dropout=dropout,
+            batch_first=True,
+            norm_first=True,
         )
         self.blocks = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)

@@ -1,5 +1,8 @@
-"""Policies: the `Policy` protocol and its implementations."""
+"""Policies: the `Policy` protocol, the learned torch policies, their registry, save and load."""
 
 from mimetic.policies.base import Policy
+from mimetic.policies.config import PolicyConfig
+from mimetic.policies.layout import ObsLayout
+from mimetic.policies.learned import POLICIES, TorchPolicy, build_policy, load
 
-__all__ = ["Policy"]
+__all__ = ["POLICIES", "ObsLayout", "Policy", "PolicyConfig", "TorchPolicy", "build_policy", "load"]

@@ -117,7 +117,10 @@ class ActorCritic(nn.Module):
     def __init__(self, obs_dim: int, action_space: gym.Space[Any], cfg: PPOConfig) -> None:
         super().__init__()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
-        act_dim = int(action_space.n) if self.discrete else int(np.prod(action_space.shape))  # type: ignore[attr-defined]
+        if isinstance(action_space, gym.spaces.Discrete):
+            act_dim = int(action_space.n)
+        else:
+            act_dim = int(np.prod(action_space.shape or (1,)))
         self.critic = mlp(obs_dim, cfg.hidden_sizes, 1, cfg.activation)
         self.actor = mlp(obs_dim, cfg.hidden_sizes, act_dim, cfg.activation)
         # Huang et al. 2022, detail 2: sqrt(2) hidden gain, 0.01 policy output, 1.0 value output

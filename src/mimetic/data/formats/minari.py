@@ -53,13 +53,13 @@ from typing import Any
 import h5py
 import numpy as np
 from gymnasium import spaces
-from h5py import h5a, h5d, h5g, h5o, h5s
+from h5py import h5a, h5d, h5g, h5o, h5s, h5t
 
 from mimetic.data.dataset import Dataset, DatasetMetadata
 from mimetic.data.errors import DatasetError
 from mimetic.data.formats import Format, register
 from mimetic.data.formats.common import FORMAT_VERSION, metadata_from_dict, metadata_to_dict
-from mimetic.data.spaces import space_from_json, space_to_dict
+from mimetic.data.spaces import space_from_dict, space_to_dict
 from mimetic.data.trajectory import Trajectory
 from mimetic.data.tree import is_dict
 
@@ -165,7 +165,9 @@ def write(ds: Dataset, path: Path) -> None:
         data_format="hdf5",
         jpeg_encoding=False,  # images are stored raw, so Minari must not JPEG-decode them
         observation_space=json.dumps(space_to_dict(meta.observation_space or _infer_obs_space(ds))),
-        action_space=json.dumps(space_to_dict(meta.action_space or _infer_space(ds.episodes[0].acts, "acts"))),
+        action_space=json.dumps(
+            space_to_dict(meta.action_space or _infer_space(ds.episodes[0].acts, "acts"))
+        ),
         minari_version=MINARI_VERSION,
         dataset_size=round(main_file.stat().st_size / 1e6, 1),
     )
@@ -250,22 +252,22 @@ def _infer_tree_space(value: Any, field: str) -> spaces.Space[Any]:
 
 
 def _infer_space(arr: np.ndarray, field: str) -> spaces.Space[Any]:
-    """An unbounded space for data whose metadata names none; Minari needs one in metadata.json."""
+    """An unbounded space for data whose metadata names none, for Minari's sake only.
+
+    Minari needs spaces in metadata.json; its HDF5 reader uses them only to walk dict groups and
+    to spot JPEG images, so a dtype with no Box of its own (bytes, say) gets a float64 stand-in.
+    The "mimetic" key keeps the real answer, None.
+    """
     shape = tuple(arr.shape[1:])
     dtype = arr.dtype
     if dtype == np.bool_:
-        return spaces.Box(False, True, shape, np.bool_)
-    if dtype.kind == "f":
-        return spaces.Box(-np.inf, np.inf, shape, dtype.type)  # type: ignore[arg-type]
+        return spaces.Box(0, 1, shape, np.bool_)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        return spaces.Box(info.min, info.max, shape, dtype.type)  # type: ignore[arg-type]
-    raise DatasetError(
-        "cannot infer a space for Minari's metadata.json; set the dataset's spaces",
-        field=field,
-        expected="a numeric or bool dtype, or metadata.observation_space/action_space",
-        found=f"dtype {dtype}",
-    )
+        return spaces.Box(int(info.min), int(info.max), shape, dtype.newbyteorder("="))
+    if dtype.kind == "f":
+        return spaces.Box(-np.inf, np.inf, shape, dtype.newbyteorder("="))
+    return spaces.Box(-np.inf, np.inf, shape, np.float64)
 
 
 def _is_env_spec_json(text: str | None) -> bool:
@@ -306,14 +308,17 @@ def read(path: Path) -> Dataset:
         )
     meta = _metadata(raw, meta_file)
     if not main_file.is_file():
-        raise DatasetError("missing HDF5 file", file=main_file, expected=f"{MAIN_FILE} next to {METADATA_FILE}")
+        raise DatasetError(
+            "missing HDF5 file", file=main_file, expected=f"{MAIN_FILE} next to {METADATA_FILE}"
+        )
     image_spaces = _image_spaces(raw, meta_file) if raw.get("jpeg_encoding", True) else {}
     try:
         f = h5py.File(main_file, "r")
     except OSError as err:
         raise DatasetError(f"cannot open HDF5 file (corrupt or truncated?): {err}", file=main_file) from None
     with f:
-        episodes = [_read_episode(f.id, i, main_file, image_spaces) for i in range(total)]
+        root = h5g.open(f.id, b"/")
+        episodes = [_read_episode(root, i, main_file, image_spaces) for i in range(total)]
     return Dataset(episodes, meta, path)
 
 
@@ -351,7 +356,12 @@ def _metadata(raw: dict[str, Any], meta_file: Path) -> DatasetMetadata:
                 expected=f"<= {FORMAT_VERSION}",
                 found=version,
             )
-        return metadata_from_dict(own, meta_file)
+        try:
+            return metadata_from_dict(own, meta_file)
+        except (AttributeError, TypeError, ValueError) as err:
+            raise DatasetError(
+                f"malformed mimetic metadata: {err}", file=meta_file, field="mimetic"
+            ) from None
     env_spec = raw.get("env_spec")
     env_id = None
     if isinstance(env_spec, str):
@@ -375,11 +385,26 @@ def _space(raw: dict[str, Any], key: str, meta_file: Path) -> spaces.Space[Any] 
     if value is None:
         return None
     try:
-        return space_from_json(value if isinstance(value, str) else json.dumps(value))
+        # Minari stores each space as JSON text inside the JSON; accept a plain object too.
+        parsed = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError as err:
+        raise DatasetError(f"space is not valid JSON: {err}", file=meta_file, field=key) from None
+    if not isinstance(parsed, dict):
+        raise DatasetError(
+            "malformed space",
+            file=meta_file,
+            field=key,
+            expected="a JSON object",
+            found=type(parsed).__name__,
+        )
+    try:
+        return space_from_dict(parsed)
     except DatasetError as err:
         raise DatasetError(
             err.message, file=meta_file, field=key, expected=err.expected, found=err.found
         ) from None
+    except (AttributeError, TypeError, ValueError) as err:
+        raise DatasetError(f"malformed space: {err}", file=meta_file, field=key) from None
 
 
 def _image_spaces(raw: dict[str, Any], meta_file: Path) -> dict[str, spaces.Box]:
@@ -434,7 +459,9 @@ def _at(file: Path, episode: int, field: str | None = None, *, hdf5: bool = True
         if not hdf5:
             raise
         if isinstance(err, KeyError):
-            raise DatasetError("missing from the HDF5 file", file=file, episode=episode, field=field) from None
+            raise DatasetError(
+                "missing from the HDF5 file", file=file, episode=episode, field=field
+            ) from None
         raise DatasetError(f"unreadable HDF5 data: {err}", file=file, episode=episode, field=field) from None
 
 
@@ -442,9 +469,21 @@ _REQUIRED = (b"observations", b"actions", b"rewards", b"terminations", b"truncat
 _OPTIONAL = (b"infos", b"extras")
 
 
-def _read_episode(fid: Any, i: int, file: Path, image_spaces: dict[str, spaces.Box]) -> Trajectory:
+def _open(parent: Any, key: bytes) -> Any:
+    """`h5o.open`, with a missing name always reported as `KeyError` (h5py varies the type)."""
+    try:
+        return h5o.open(parent, key)
+    except (KeyError, ValueError, OSError, RuntimeError):
+        if key not in parent:
+            raise KeyError(key.decode()) from None
+        raise
+
+
+def _read_episode(root: Any, i: int, file: Path, image_spaces: dict[str, spaces.Box]) -> Trajectory:
     with _at(file, i, f"episode_{i}"):
-        group = h5g.open(fid, f"episode_{i}".encode())
+        group = _open(root, f"episode_{i}".encode())
+        if not isinstance(group, h5g.GroupID):
+            raise DatasetError("must be a group", expected="a group per episode", found="an array")
     nodes: dict[str, Any] = {}
     for key in _REQUIRED + _OPTIONAL:
         name = key.decode()
@@ -452,8 +491,12 @@ def _read_episode(fid: Any, i: int, file: Path, image_spaces: dict[str, spaces.B
             nodes[name] = {}
             continue
         with _at(file, i, name):
-            obj = h5o.open(group, key)
-            if key == b"rewards" and isinstance(obj, h5d.DatasetID) and h5a.exists(obj, PLACEHOLDER_ATTR.encode()):
+            obj = _open(group, key)
+            if (
+                key == b"rewards"
+                and isinstance(obj, h5d.DatasetID)
+                and h5a.exists(obj, PLACEHOLDER_ATTR.encode())
+            ):
                 nodes["no_rewards"] = True
             nodes[name] = _read_node(obj, name, image_spaces if key == b"observations" else {})
     for name in ("actions", "rewards", "terminations", "truncations"):
@@ -498,7 +541,7 @@ def _read_node(obj: Any, name: str, image_spaces: dict[str, spaces.Box], prefix:
         out = {}
         for key in obj:
             sub = key.decode()
-            out[sub] = _read_node(h5o.open(obj, key), name, image_spaces, f"{prefix}/{sub}" if prefix else sub)
+            out[sub] = _read_node(_open(obj, key), name, image_spaces, f"{prefix}/{sub}" if prefix else sub)
         return out
     if not isinstance(obj, h5d.DatasetID):
         raise DatasetError("not an array or a group", field=f"{name}/{prefix}" if prefix else name)
@@ -508,13 +551,21 @@ def _read_node(obj: Any, name: str, image_spaces: dict[str, spaces.Box], prefix:
     return arr
 
 
+_MEMORY_TYPES: dict[np.dtype[Any], Any] = {}
+
+
 def _read_array(did: h5d.DatasetID) -> np.ndarray:
     dtype = did.dtype
     shape = did.shape
     if dtype.kind in "biufc" and dtype.fields is None and shape is not None:
         out = np.empty(shape, dtype)
         if out.size:
-            did.read(h5s.ALL, h5s.ALL, out)
+            # What `h5py.Dataset.__getitem__` does for a whole read, minus its per-call overhead;
+            # the memory type is cached because building it costs as much as a small read.
+            mtype = _MEMORY_TYPES.get(dtype)
+            if mtype is None:
+                mtype = _MEMORY_TYPES[dtype] = h5t.py_create(dtype)
+            did.read(h5s.ALL, h5s.ALL, out, mtype)
         return out
     # Strings, variable-length bytes (Minari's JPEG frames), compound types: h5py's general path.
     value = h5py.Dataset(did)[()]
@@ -536,7 +587,9 @@ def _maybe_decode_jpeg(arr: np.ndarray, space: spaces.Box, field: str) -> np.nda
     frames = []
     try:
         for row in arr:
-            frames.append(np.array(Image.open(io.BytesIO(np.asarray(row, np.uint8).tobytes())), dtype=np.uint8))
+            frames.append(
+                np.array(Image.open(io.BytesIO(np.asarray(row, np.uint8).tobytes())), dtype=np.uint8)
+            )
         return np.stack(frames) if frames else np.empty((0, *space.shape), np.uint8)
     except (OSError, ValueError) as err:
         raise DatasetError(f"cannot decode JPEG frame {len(frames)}: {err}", field=field) from None

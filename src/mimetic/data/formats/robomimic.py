@@ -170,11 +170,17 @@ def read(path: Path) -> Dataset:
 def _read(f: h5py.File, path: Path) -> Dataset:
     data = f.get("data")
     if not isinstance(data, h5py.Group):
-        raise DatasetError("not a robomimic file", file=path, field="data", expected="a 'data' group", found="none")
+        raise DatasetError(
+            "not a robomimic file", file=path, field="data", expected="a 'data' group", found="none"
+        )
     names = sorted((k for k in data if _DEMO.match(k)), key=lambda k: int(k[len("demo_") :]))
     if not names:
         raise DatasetError(
-            "no demonstrations", file=path, field="data", expected="groups demo_0, demo_1, ...", found=sorted(data)
+            "no demonstrations",
+            file=path,
+            field="data",
+            expected="groups demo_0, demo_1, ...",
+            found=sorted(data),
         )
     meta = _read_metadata(data, path)
     layout = _attr_str(data.attrs.get("mimetic_obs_layout"))
@@ -199,7 +205,9 @@ def _read_metadata(data: h5py.Group, path: Path) -> DatasetMetadata:
     except json.JSONDecodeError as err:
         raise DatasetError(f"env_args is not valid JSON: {err}", file=path, field="env_args") from None
     if not isinstance(env_args, dict):
-        raise DatasetError("env_args must be a JSON object", file=path, field="env_args", found=type(env_args).__name__)
+        raise DatasetError(
+            "env_args must be a JSON object", file=path, field="env_args", found=type(env_args).__name__
+        )
     env_name = env_args.get("env_name")
     return DatasetMetadata(env_id=str(env_name) if env_name else None, extra={"robomimic_env_args": env_args})
 
@@ -265,7 +273,9 @@ def _read_demo(g: h5py.Group, name: str, layout: str | None) -> Trajectory:
     )
 
 
-def _end_flags(g: h5py.Group, name: str, extras: dict[str, np.ndarray], steps: int, cut: bool) -> tuple[bool, bool]:
+def _end_flags(
+    g: h5py.Group, name: str, extras: dict[str, np.ndarray], steps: int, cut: bool
+) -> tuple[bool, bool]:
     if "mimetic_terminated" in g.attrs:
         return bool(g.attrs["mimetic_terminated"]), bool(g.attrs.get("mimetic_truncated", False))
     if cut:
@@ -274,7 +284,9 @@ def _end_flags(g: h5py.Group, name: str, extras: dict[str, np.ndarray], steps: i
         return False, False
     dones = _dataset(g, "dones", name)
     if dones.shape[:1] != (steps,):
-        raise DatasetError(f"{name}: one done flag per action", field="dones", expected=(steps,), found=dones.shape)
+        raise DatasetError(
+            f"{name}: one done flag per action", field="dones", expected=(steps,), found=dones.shape
+        )
     terminated = bool(steps and dones[-1])
     canonical = np.zeros(steps, dtype=bool)
     if terminated:
@@ -317,7 +329,9 @@ def _dataset(g: h5py.Group, key: str, demo: str) -> np.ndarray:
     try:
         return np.asarray(node[()])
     except (OSError, RuntimeError, ValueError) as err:
-        raise DatasetError(f"{demo}: cannot read dataset (corrupt or truncated file?): {err}", field=key) from None
+        raise DatasetError(
+            f"{demo}: cannot read dataset (corrupt or truncated file?): {err}", field=key
+        ) from None
 
 
 def _group_leaves(g: h5py.Group, key: str, demo: str) -> dict[str, np.ndarray]:
