@@ -8,9 +8,10 @@ Layout, as LeRobot v3.0 writes it (`lerobot/datasets/utils.py`):
     meta/episodes/chunk-000/file-000.parquet    one row per episode: episode_index, tasks, length,
                                                 dataset_from_index, dataset_to_index, data/chunk_index,
                                                 data/file_index, meta/episodes/chunk_index, meta/episodes/file_index;
-                                                mimetic adds mimetic.terminated, mimetic.truncated and the
+                                                mimetic adds mimetic.terminated, mimetic.truncated, the
                                                 final observation, mimetic.final_observation.<key> (and
-                                                mimetic.final_infos.<key>)
+                                                mimetic.final_infos.<key>), and mimetic.no_rewards when only
+                                                some episodes have rewards (the others store zeros)
     meta/stats.json                             min, max, mean, std, count of observation.*, action, next.reward
     data/chunk-000/file-000.parquet             one row per frame: index, episode_index, frame_index,
                                                 timestamp, task_index, observation.state (or observation.<key>
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,7 @@ from mimetic.data.formats.common import (
     metadata_to_dict,
     to_columns,
 )
+from mimetic.data.trajectory import Trajectory
 
 CODEBASE_VERSION = "v3.0"
 DEFAULT_FPS = 30
@@ -86,7 +89,8 @@ def detect(path: Path) -> bool:
 
 
 def write(ds: Dataset, path: Path) -> None:
-    cols = to_columns(ds.episodes)
+    episodes_in, no_rewards = _fill_missing_rewards(ds.episodes)
+    cols = to_columns(episodes_in)
     lengths = cols.lengths
     num_episodes, num_frames = len(lengths), int(lengths.sum())
     step_ends = np.cumsum(lengths)
@@ -147,6 +151,8 @@ def write(ds: Dataset, path: Path) -> None:
         "mimetic.terminated": pa.array(cols.terminated),
         "mimetic.truncated": pa.array(cols.truncated),
     }
+    if no_rewards is not None:
+        episodes["mimetic.no_rewards"] = pa.array(no_rewards)
     episodes.update({name: _to_arrow(arr, name, path) for name, arr in finals.items()})
 
     info = {
@@ -176,6 +182,16 @@ def write(ds: Dataset, path: Path) -> None:
     pq.write_table(_tasks_table([task]), path / TASKS_PATH)
     (path / INFO_PATH).write_text(json.dumps(info, indent=4))
     (path / STATS_PATH).write_text(json.dumps(_stats(frames), indent=4))
+
+
+def _fill_missing_rewards(episodes: Sequence[Trajectory]) -> tuple[Sequence[Trajectory], np.ndarray | None]:
+    """When only some episodes have rewards, give the others zeros and flag them (mimetic.no_rewards)."""
+    has = np.array([t.rews is not None for t in episodes])
+    if has.all() or not has.any():
+        return episodes, None
+    dtype = next(t.rews.dtype for t in episodes if t.rews is not None)
+    filled = [t if t.rews is not None else replace(t, rews=np.zeros(len(t), dtype)) for t in episodes]
+    return filled, ~has
 
 
 def _frame_column(field: str) -> str:
@@ -323,7 +339,15 @@ def read(path: Path) -> Dataset:
     else:
         cols = _foreign_columns_to_episodes(frames, starts, ends, episodes_where)
         meta = _foreign_metadata(info, path, len(starts))
-    return dataset_from_columns(cols, meta, path)
+    ds = dataset_from_columns(cols, meta, path)
+    if layout is not None and "mimetic.no_rewards" in episodes:
+        no_rewards = _column(episodes["mimetic.no_rewards"], "mimetic.no_rewards", episodes_where).astype(
+            bool
+        )
+        ds = Dataset(
+            [replace(t, rews=None) if flag else t for t, flag in zip(ds, no_rewards, strict=True)], meta, path
+        )
+    return ds
 
 
 def _read_info(info_file: Path) -> dict[str, Any]:

@@ -106,8 +106,12 @@ def _data_dir(path: Path) -> Path | None:
         return path.parent if path.name == MAIN_FILE and (path.parent / METADATA_FILE).is_file() else None
     if not path.is_dir():
         return None
+    # metadata.json alone is enough in a folder named data (Minari's arrow storage has no
+    # main_data.hdf5; `read` then says which storage it is rather than "unknown format").
     for candidate in (path / "data", path):
-        if (candidate / MAIN_FILE).is_file() or (candidate / METADATA_FILE).is_file():
+        if (candidate / MAIN_FILE).is_file() or (
+            candidate.name == "data" and (candidate / METADATA_FILE).is_file()
+        ):
             return candidate
     return None
 
@@ -148,13 +152,19 @@ def _namespace_for(parent: Path) -> str | None:
 
 
 def write(ds: Dataset, path: Path) -> None:
+    meta = ds.metadata
+    if not ds.episodes and (meta.observation_space is None or meta.action_space is None):
+        raise DatasetError(
+            "Minari needs the spaces, and there are no episodes to infer them from",
+            file=path,
+            field="observation_space" if meta.observation_space is None else "action_space",
+        )
     data_dir = path / "data"
     data_dir.mkdir(parents=True)
     main_file = data_dir / MAIN_FILE
     with h5py.File(main_file, "w", track_order=True) as f:
         for i, traj in enumerate(ds.episodes):
             _write_episode(f, i, traj, main_file)
-    meta = ds.metadata
     minari_extra = meta.extra.get("minari")
     out: dict[str, Any] = dict(minari_extra) if isinstance(minari_extra, Mapping) else {}
     out = {k: v for k, v in out.items() if k not in _DERIVED_KEYS}
@@ -164,10 +174,8 @@ def write(ds: Dataset, path: Path) -> None:
         total_steps=sum(len(t) for t in ds.episodes),
         data_format="hdf5",
         jpeg_encoding=False,  # images are stored raw, so Minari must not JPEG-decode them
-        observation_space=json.dumps(space_to_dict(meta.observation_space or _infer_obs_space(ds))),
-        action_space=json.dumps(
-            space_to_dict(meta.action_space or _infer_space(ds.episodes[0].acts, "acts"))
-        ),
+        observation_space=json.dumps(space_to_dict(meta.observation_space or _infer_tree_space(ds[0].obs))),
+        action_space=json.dumps(space_to_dict(meta.action_space or _infer_space(ds[0].acts))),
         minari_version=MINARI_VERSION,
         dataset_size=round(main_file.stat().st_size / 1e6, 1),
     )
@@ -238,20 +246,13 @@ def _write_node(group: h5py.Group, name: str, value: Any, file: Path, episode: i
         ) from None
 
 
-def _infer_obs_space(ds: Dataset) -> spaces.Space[Any]:
-    obs = ds.episodes[0].obs
-    if is_dict(obs):
-        return spaces.Dict({k: _infer_tree_space(v, f"obs/{k}") for k, v in obs.items()})
-    return _infer_space(obs, "obs")
-
-
-def _infer_tree_space(value: Any, field: str) -> spaces.Space[Any]:
+def _infer_tree_space(value: Any) -> spaces.Space[Any]:
     if is_dict(value):
-        return spaces.Dict({k: _infer_tree_space(v, f"{field}/{k}") for k, v in value.items()})
-    return _infer_space(value, field)
+        return spaces.Dict({k: _infer_tree_space(v) for k, v in value.items()})
+    return _infer_space(value)
 
 
-def _infer_space(arr: np.ndarray, field: str) -> spaces.Space[Any]:
+def _infer_space(arr: np.ndarray) -> spaces.Space[Any]:
     """An unbounded space for data whose metadata names none, for Minari's sake only.
 
     Minari needs spaces in metadata.json; its HDF5 reader uses them only to walk dict groups and
@@ -408,9 +409,12 @@ def _space(raw: dict[str, Any], key: str, meta_file: Path) -> spaces.Space[Any] 
 
 
 def _image_spaces(raw: dict[str, Any], meta_file: Path) -> dict[str, spaces.Box]:
-    """Observation leaves that Minari JPEG-encodes (its `is_image_space`), keyed by leaf path."""
-    own = raw.get("mimetic")
-    space = _space(raw, "observation_space", meta_file) if own is None else None
+    """Observation leaves that Minari JPEG-encodes (its `is_image_space`), keyed by leaf path.
+
+    Minari decides from metadata.json's own observation_space, so this does too; a leaf that
+    turns out to be stored raw is left alone (see `_maybe_decode_jpeg`).
+    """
+    space = _space(raw, "observation_space", meta_file)
     found: dict[str, spaces.Box] = {}
 
     def walk(s: spaces.Space[Any], prefix: str) -> None:
