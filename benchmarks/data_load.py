@@ -32,6 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from gymnasium import spaces  # noqa: E402
 
@@ -98,10 +99,10 @@ def raw_lerobot(path: Path) -> int:
     for file in sorted((path / "data").rglob("*.parquet")):
         table = pq.read_table(file)
         for column in table.columns:
-            flat = column.combine_chunks()
-            while hasattr(flat, "flatten") and flat.type.num_fields == 0 and hasattr(flat, "values"):
-                flat = flat.flatten()
-            total += flat.to_numpy(zero_copy_only=False).nbytes
+            arr = column.combine_chunks()
+            while pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type):
+                arr = arr.flatten()
+            total += arr.to_numpy(zero_copy_only=False).nbytes
     return total
 
 

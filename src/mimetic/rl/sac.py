@@ -141,7 +141,9 @@ class SAC:
         mean, log_std = self.actor(obs).chunk(2, dim=-1)
         log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
         std = log_std.exp()
-        noise = torch.randn(mean.shape, generator=self.generator) if not deterministic else torch.zeros_like(mean)
+        noise = (
+            torch.randn(mean.shape, generator=self.generator) if not deterministic else torch.zeros_like(mean)
+        )
         pre_tanh = mean + std * noise
         squashed = torch.tanh(pre_tanh)
         # log N(u; mean, std) - sum log(scale * (1 - tanh(u)^2)), Haarnoja et al. 2018, Appendix C
