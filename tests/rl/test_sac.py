@@ -40,10 +40,10 @@ def test_discrete_critic_target_hand_computed() -> None:
     loss, _ = sac._discrete_critic_loss(obs, acts, rews, next_obs, not_done, sac.alpha)
     with torch.no_grad():
         probs = sac.actor(next_obs).softmax(-1)
-        q1, q2 = (net(next_obs) for net in sac.target_critics.nets)
+        q1, q2 = sac.target_critics(next_obs)
         v = (probs * (torch.minimum(q1, q2) - 0.1 * probs.log())).sum(-1)
         target = rews + 0.5 * not_done * v
-        expected = sum(((net(obs)[torch.arange(4), acts] - target) ** 2).mean() for net in sac.critics.nets)
+        expected = sum(((q[torch.arange(4), acts] - target) ** 2).mean() for q in sac.critics(obs))
     assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
 
 

@@ -19,8 +19,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from mimetic.nn.ensemble import EnsembleMLP
 from mimetic.nn.mlp import mlp
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
@@ -68,30 +68,6 @@ def sac_preset(env_id: str) -> SACConfig:
     return SACConfig()
 
 
-class Critics(nn.Module):
-    """`num_critics` Q-networks: Q(s, a) -> (num_critics, batch) for continuous actions, or
-    Q(s, .) -> (num_critics, batch, |A|) for discrete ones."""
-
-    def __init__(self, in_dim: int, out_dim: int, cfg: SACConfig) -> None:
-        super().__init__()
-        self.nets = nn.ModuleList([_critic(in_dim, out_dim, cfg) for _ in range(cfg.num_critics)])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([net(x) for net in self.nets])
-
-
-def _critic(in_dim: int, out_dim: int, cfg: SACConfig) -> nn.Sequential:
-    if not cfg.layer_norm:
-        return mlp(in_dim, cfg.hidden_sizes, out_dim)
-    layers: list[nn.Module] = []
-    last = in_dim
-    for size in cfg.hidden_sizes:
-        layers += [nn.Linear(last, size), nn.LayerNorm(size), nn.ReLU()]
-        last = size
-    layers.append(nn.Linear(last, out_dim))
-    return nn.Sequential(*layers)
-
-
 class SAC:
     """The SAC learner for Box or Discrete actions, on flat Box observations."""
 
@@ -112,12 +88,14 @@ class SAC:
         if isinstance(action_space, gym.spaces.Discrete):
             n = int(action_space.n)
             self.actor = mlp(obs_dim, cfg.hidden_sizes, n)
-            self.critics = Critics(obs_dim, n, cfg)
+            self.critics = EnsembleMLP(cfg.num_critics, obs_dim, cfg.hidden_sizes, n, cfg.layer_norm)
             self.target_entropy = cfg.target_entropy_scale * math.log(n)
         elif isinstance(action_space, gym.spaces.Box):
             act_dim = int(np.prod(action_space.shape or (1,)))
             self.actor = mlp(obs_dim, cfg.hidden_sizes, 2 * act_dim)
-            self.critics = Critics(obs_dim + act_dim, 1, cfg)
+            self.critics = EnsembleMLP(
+                cfg.num_critics, obs_dim + act_dim, cfg.hidden_sizes, 1, cfg.layer_norm
+            )
             self.target_entropy = -cfg.target_entropy_scale * act_dim
             low = torch.as_tensor(action_space.low, dtype=torch.float32)
             high = torch.as_tensor(action_space.high, dtype=torch.float32)
@@ -126,8 +104,8 @@ class SAC:
             raise ValueError(f"SAC needs a Box or Discrete action space, got {action_space}")
         self.target_critics = copy.deepcopy(self.critics).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(cfg.init_alpha), requires_grad=cfg.autotune)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=cfg.critic_lr)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, fused=True)
+        self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=cfg.critic_lr, fused=True)
         self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -250,7 +228,13 @@ class SAC:
             loss = (probs * (alpha * log_probs - q)).sum(-1).mean()
             return loss, -(probs * log_probs).sum(-1).mean()
         act, logp = self._continuous(obs, deterministic=False)
-        q = self.critics(torch.cat([obs, act], -1)).squeeze(-1).min(0).values
+        # gradients flow through the critics to the action only; their weights are not updated here,
+        # so computing their weight gradients would waste a third of this backward pass
+        self.critics.requires_grad_(False)
+        try:
+            q = self.critics(torch.cat([obs, act], -1)).squeeze(-1).min(0).values
+        finally:
+            self.critics.requires_grad_(True)
         return (alpha * logp - q).mean(), -logp.mean()
 
     def policy(self) -> SACPolicy:
