@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     col.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     col.set_defaults(func=_collect)
 
+    from mimetic.trading.cli import add_trade_parser
+
+    add_trade_parser(verbs)
+
     demo = _sub(
         verbs,
         "demo",
