@@ -97,3 +97,15 @@ def test_collect_bad_expert_and_env(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown expert 'wizard'" in capsys.readouterr().err
     assert main(["collect", "NoSuchEnv-v9", "--out", "x"]) == 2
     assert "unknown env 'NoSuchEnv-v9'" in capsys.readouterr().err
+
+
+def test_collect_trading_strategy_with_env_args(tmp_path: Path) -> None:
+    out = tmp_path / "dt.npz"
+    args = ["collect", "mimetic/Trading-v0", "--expert", "dual-thrust", "--episodes", "2", "--out", str(out)]
+    assert main([*args, "--format", "npz", "--env-arg", "split=train"]) == 0
+    ds = mimetic.load(out)
+    assert len(ds) == 2 and ds.metadata.source == "dual-thrust:mimetic/Trading-v0"
+    # positions come from [p_long, p_short] actions; Dual Thrust's are one-hot
+    assert set(np.unique(ds[0].acts).tolist()) <= {0.0, 1.0}
+    assert mimetic.validate(ds) == []
+    assert main(["collect", "mimetic/Trading-v0", "--expert", "magic", "--out", str(tmp_path / "x")]) == 2

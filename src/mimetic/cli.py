@@ -70,7 +70,19 @@ def _parser() -> argparse.ArgumentParser:
         "mimetic collect CartPole-v1 --expert scripted --episodes 20 --out datasets/mimetic/cartpole-v0",
     )
     col.add_argument("env", help="gymnasium env id")
-    col.add_argument("--expert", default="scripted", help="'scripted' (the built-in controller for ENV)")
+    col.add_argument(
+        "--expert",
+        default="scripted",
+        help="'scripted' (the built-in controller for ENV), or for mimetic/Trading-v0 a strategy name "
+        "(dual-thrust, buy-hold, short-hold, macd, sma-cross, hindsight-teacher)",
+    )
+    col.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword for gym.make (repeatable; VALUE parsed as JSON when it can be), e.g. split=train",
+    )
     col.add_argument("--episodes", type=int, default=10, help="number of episodes")
     col.add_argument("--out", required=True, help="where to write the dataset")
     col.add_argument("--seed", type=int, default=0, help="episode i is reset with seed + i")
@@ -154,15 +166,35 @@ def _data_convert(args: argparse.Namespace) -> int:
 
 
 def _resolve_expert(spec: str, env_id: str) -> Any:
-    """Turn an `--expert` value into a policy, with an error that lists what is accepted."""
+    """Turn an `--expert` value into a policy (or a factory taking the env), or a clear error."""
+    from mimetic.envs import TRADING_ID
     from mimetic.experts import SCRIPTED_EXPERTS, scripted_expert
 
     if spec == "scripted":
         return scripted_expert(env_id)
+    if env_id == TRADING_ID:
+        from mimetic.trading.strategies import STRATEGIES, make_strategy
+
+        if spec in STRATEGIES:
+            return lambda env: make_strategy(spec, env)
+        raise CliError(f"unknown strategy '{spec}' for {env_id}; valid: {', '.join(STRATEGIES.names())}")
     raise CliError(
         f"unknown expert '{spec}' for {env_id}; valid: 'scripted' "
         f"(scripted experts exist for {', '.join(SCRIPTED_EXPERTS.names())})"
     )
+
+
+def _env_kwargs(pairs: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--env-arg expects KEY=VALUE, got '{pair}'")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -184,6 +216,7 @@ def _collect(args: argparse.Namespace) -> int:
         action_noise=args.action_noise,
         source=f"{args.expert}:{args.env}",
         show_progress=True,
+        env_kwargs=_env_kwargs(args.env_arg),
     )
     out = mimetic.save(ds, args.out, format=args.format, overwrite=args.overwrite)
     summary = ds.summary()

@@ -27,6 +27,8 @@ def collect(
 ) -> Dataset:
     """Record `episodes` episodes of `policy` in `env_id`.
 
+    `policy` is a Policy, or a factory that builds one from the env (for experts that read the
+    env itself, like the trading env's hindsight teacher).
     Episode i starts from `env.reset(seed=seed + i)`, so the same seed gives the same data.
     The policy acts deterministically (an expert shows its best behaviour). With `action_noise`
     > 0 the executed action is perturbed (Gaussian noise of that std, as a fraction of the half
@@ -35,6 +37,8 @@ def collect(
     injection and suboptimal-data studies need.
     """
     env = gym.make(env_id, **(env_kwargs or {}))
+    if not hasattr(policy, "act"):
+        policy = policy(env.unwrapped)
     rng = np.random.default_rng(seed)
     trajectories = []
     with Progress(disable=not show_progress, transient=True) as progress:
