@@ -93,12 +93,22 @@ def _parser() -> argparse.ArgumentParser:
         help="perturb executed actions (Box: Gaussian std as a fraction of the half range; discrete: "
         "probability of a random action); the expert's action is kept in extras['expert_action']",
     )
+    col.add_argument(
+        "--info-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="env info entry to record per step in the episodes' infos (repeatable), e.g. mode",
+    )
     col.add_argument("--format", default="minari", choices=["minari", "robomimic", "lerobot", "npz"])
     col.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     col.set_defaults(func=_collect)
 
+    from mimetic.runtime.cli import add_eval_parser, add_train_parser
     from mimetic.trading.cli import add_trade_parser
 
+    add_train_parser(verbs)
+    add_eval_parser(verbs)
     add_trade_parser(verbs)
 
     demo = _sub(
@@ -165,13 +175,13 @@ def _data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_expert(spec: str, env_id: str) -> Any:
+def _resolve_expert(spec: str, env_id: str, seed: int) -> Any:
     """Turn an `--expert` value into a policy (or a factory taking the env), or a clear error."""
     from mimetic.envs import TRADING_ID
     from mimetic.experts import SCRIPTED_EXPERTS, scripted_expert
 
     if spec == "scripted":
-        return scripted_expert(env_id)
+        return scripted_expert(env_id, seed=seed)
     if env_id == TRADING_ID:
         from mimetic.trading.strategies import STRATEGIES, make_strategy
 
@@ -207,7 +217,7 @@ def _collect(args: argparse.Namespace) -> int:
         raise CliError(f"--episodes must be at least 1, got {args.episodes}")
     if args.env not in gym.registry:
         raise CliError(f"unknown env '{args.env}'; see gymnasium's registry (e.g. CartPole-v1, Pendulum-v1)")
-    policy = _resolve_expert(args.expert, args.env)
+    policy = _resolve_expert(args.expert, args.env, args.seed)
     ds = collect(
         policy,
         args.env,
@@ -217,6 +227,7 @@ def _collect(args: argparse.Namespace) -> int:
         source=f"{args.expert}:{args.env}",
         show_progress=True,
         env_kwargs=_env_kwargs(args.env_arg),
+        info_keys=args.info_key,
     )
     out = mimetic.save(ds, args.out, format=args.format, overwrite=args.overwrite)
     summary = ds.summary()
@@ -271,4 +282,8 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the imported module, so `python -m mimetic.cli` raises and catches the same
+    # `CliError` class as the verbs (not a second copy defined in `__main__`).
+    from mimetic.cli import main as _main
+
+    raise SystemExit(_main())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 
+from mimetic.envs.avoiding import AvoidingExpert
 from mimetic.registry import Registry
 
 SCRIPTED_EXPERTS: Registry[type[Any]] = Registry("scripted expert")
@@ -94,6 +96,15 @@ class PendulumExpert:
         return None
 
 
-def scripted_expert(env_id: str) -> Any:
-    """The scripted expert for `env_id`; the error lists the envs that have one."""
-    return SCRIPTED_EXPERTS.get(env_id)()
+SCRIPTED_EXPERTS.register("mimetic/Avoiding-v0")(AvoidingExpert)
+SCRIPTED_EXPERTS.register("mimetic/AvoidingGoal-v0")(AvoidingExpert)
+
+
+def scripted_expert(env_id: str, seed: int = 0) -> Any:
+    """The scripted expert for `env_id`; the error lists the envs that have one.
+
+    `seed` seeds experts that make random choices of their own (the multimodal Avoiding expert
+    draws a behaviour per episode); deterministic controllers ignore it.
+    """
+    cls = SCRIPTED_EXPERTS.get(env_id)
+    return cls(seed=seed) if "seed" in inspect.signature(cls).parameters else cls()

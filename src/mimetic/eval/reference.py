@@ -1,0 +1,41 @@
+"""The one table of reference returns (random and expert) that normalized scores are computed from.
+
+`expert_normalized_score = (R - R_random) / (R_expert - R_random)`: 0 is a uniformly random policy,
+1 is the expert. Every number says where it comes from; the random returns are measured by
+`scripts/reference_returns.py` (uniform random actions, 100 episodes seeded 10000..10099).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReferenceReturns:
+    random: float
+    expert: float
+    source: str
+
+
+REFERENCE_RETURNS: dict[str, ReferenceReturns] = {
+    "CartPole-v1": ReferenceReturns(
+        random=22.6,
+        expert=500.0,
+        source="random: scripts/reference_returns.py; expert: the 500-step time limit, which the scripted "
+        "expert (mimetic.experts.scripted.CartPoleExpert) reaches on every seed",
+    ),
+    "Pendulum-v1": ReferenceReturns(
+        random=-1171.8,
+        expert=-130.2,
+        source="random: scripts/reference_returns.py; expert: SB3 SAC expert, 20 episodes, "
+        "../shared/anchors/imitation/RESULTS.md",
+    ),
+}
+
+
+def expert_normalized_score(env_id: str, ret: float) -> float | None:
+    """Normalize a return with the reference table; None for envs not in it."""
+    ref = REFERENCE_RETURNS.get(env_id)
+    if ref is None:
+        return None
+    return (ret - ref.random) / (ref.expert - ref.random)

@@ -1,0 +1,185 @@
+"""The `train` and `eval` verbs of the `mimetic` command (wired into `mimetic.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+POLICY_CHOICES = ["mlp", "gaussian", "gmm", "discrete", "rnn", "transformer"]
+
+
+def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
+    """Add `mimetic train <algorithm> ...` to the top-level subparsers `verbs`."""
+    train = verbs.add_parser(
+        "train", help="train a policy from demonstrations", description="train a policy from demonstrations"
+    )
+    algos = train.add_subparsers(dest="algorithm", metavar="ALGORITHM", required=True)
+    bc = algos.add_parser(
+        "bc",
+        help="behaviour cloning",
+        description="Behaviour cloning: supervised learning of the demonstrated actions. Writes the run "
+        "directory (config.json, metrics.jsonl, checkpoints/, eval.json, policy/).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mimetic train bc --dataset demos/cartpole.npz --env CartPole-v1 --policy discrete "
+        "--run-dir runs/bc-cartpole --steps 2000 --seed 0\n"
+        "  mimetic train bc --run-dir runs/bc-cartpole --resume",
+    )
+    bc.add_argument("--dataset", help="dataset file or directory (format detected)")
+    bc.add_argument(
+        "--env", default=None, help="gymnasium env id to evaluate in (default: the dataset's env)"
+    )
+    bc.add_argument("--policy", default=None, choices=POLICY_CHOICES, help="policy family (default: mlp)")
+    bc.add_argument(
+        "--run-dir", required=True, help="folder for the run (must not hold a run unless --resume)"
+    )
+    bc.add_argument(
+        "--steps", type=int, default=None, help="gradient steps (default 10000; with --resume, a new total)"
+    )
+    bc.add_argument("--seed", type=int, default=None, help="seed for weights and minibatches (default 0)")
+    bc.add_argument("--batch-size", type=int, default=None, help="minibatch size (default 100)")
+    bc.add_argument("--learning-rate", type=float, default=None, help="Adam step size (default 1e-3)")
+    bc.add_argument(
+        "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
+    )
+    bc.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default 10)")
+    bc.add_argument(
+        "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
+    )
+    bc.add_argument(
+        "--valid-fraction", type=float, default=None, help="episodes held out for the validation loss"
+    )
+    bc.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    bc.add_argument(
+        "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
+    )
+    bc.set_defaults(func=_train_bc)
+    return train
+
+
+def add_eval_parser(verbs: Any) -> argparse.ArgumentParser:
+    """Add `mimetic eval RUN_DIR|POLICY_DIR ...` to the top-level subparsers `verbs`."""
+    ev = verbs.add_parser(
+        "eval",
+        help="roll a trained policy out on fixed seeds",
+        description="Roll a saved policy out; episode i is seeded SEED + i. Prints returns and the "
+        "expert-normalized score.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mimetic eval runs/bc-cartpole --env CartPole-v1 --episodes 20 --seed 10000 --json",
+    )
+    ev.add_argument("path", help="a run directory (its final policy/) or a saved policy directory")
+    ev.add_argument("--env", default=None, help="gymnasium env id (default: the run's env)")
+    ev.add_argument("--episodes", type=int, default=10, help="episodes to run (default 10)")
+    ev.add_argument("--seed", type=int, default=10_000, help="seed of the first episode (default 10000)")
+    ev.add_argument(
+        "--stochastic", action="store_true", help="sample actions instead of taking the most likely"
+    )
+    ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.set_defaults(func=_eval)
+    return ev
+
+
+def _train_bc(args: argparse.Namespace) -> int:
+    from mimetic.cli import CliError
+    from mimetic.runtime.launch import train
+    from mimetic.runtime.trainer import ResumeError, TrainerConfig
+
+    trainer_fields = {
+        "steps": args.steps,
+        "seed": args.seed,
+        "eval_every": args.eval_every,
+        "eval_episodes": args.eval_episodes,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    algo_fields = {
+        "policy": args.policy,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "valid_fraction": args.valid_fraction,
+    }
+    try:
+        if args.resume:
+            given = [
+                f"--{k.replace('_', '-')}"
+                for k, v in {**trainer_fields, **algo_fields}.items()
+                if v is not None and k != "steps"
+            ]
+            if given:
+                raise CliError(
+                    f"--resume takes its settings from the run's config.json; drop {', '.join(given)}"
+                )
+            result = train(
+                "bc",
+                args.dataset,
+                run_dir=args.run_dir,
+                resume=True,
+                steps=args.steps,
+                progress=not args.no_progress,
+            )
+        else:
+            if args.dataset is None:
+                raise CliError("--dataset is required (unless --resume)")
+            trainer = TrainerConfig(
+                progress=not args.no_progress, **{k: v for k, v in trainer_fields.items() if v is not None}
+            )
+            overrides = {k: v for k, v in algo_fields.items() if v is not None}
+            result = train(
+                "bc", args.dataset, env_id=args.env, run_dir=args.run_dir, trainer=trainer, **overrides
+            )
+    except ResumeError as err:
+        raise CliError(str(err)) from None
+    last = result.summary.get("last")
+    tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
+    print(f"trained {result.summary['steps']} steps; run in {result.run_dir}{tail}")
+    return 0
+
+
+def resolve_policy_dir(path: Path) -> Path:
+    """A saved policy directory, or a run directory's final `policy/`."""
+    from mimetic.cli import CliError
+
+    if (path / "policy.json").is_file():
+        return path
+    if (path / "policy" / "policy.json").is_file():
+        return path / "policy"
+    raise CliError(f"{path}: neither a run directory with policy/ nor a saved policy (no policy.json)")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from mimetic.cli import CliError
+    from mimetic.eval.rollout import evaluate
+    from mimetic.policies.learned import load
+
+    torch.set_num_threads(1)
+    path = Path(args.path)
+    policy_dir = resolve_policy_dir(path)
+    env_id = args.env
+    if env_id is None:
+        for candidate in (path / "config.json", policy_dir.parent / "config.json"):
+            if candidate.is_file():
+                env_id = json.loads(candidate.read_text()).get("env_id")
+                break
+    if env_id is None:
+        raise CliError("--env is required: the policy's run does not name an env")
+    if args.episodes < 1:
+        raise CliError(f"--episodes must be at least 1, got {args.episodes}")
+    result = evaluate(load(policy_dir), env_id, args.episodes, args.seed, deterministic=not args.stochastic)
+    if args.json:
+        print(json.dumps({"policy": str(policy_dir), **result.to_json()}, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{policy_dir} on {env_id}", show_header=False)
+    table.add_row("episodes", str(len(result.returns)))
+    table.add_row("seeds", f"{args.seed}..{args.seed + args.episodes - 1}")
+    table.add_row("return", f"{result.mean:.1f} ± {result.std:.1f}")
+    if result.expert_normalized_score is not None:
+        table.add_row("expert-normalized score", f"{result.expert_normalized_score:.3f}")
+    if result.success_rate is not None:
+        table.add_row("success rate", f"{result.success_rate:.2f}")
+    Console().print(table)
+    return 0

@@ -1,0 +1,101 @@
+"""`mimetic train bc` and `mimetic eval`, through a parser built the way `mimetic.cli` builds it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+import mimetic
+from mimetic.cli import CliError, _run
+from mimetic.experts import collect, scripted_expert
+from mimetic.runtime.cli import add_eval_parser, add_train_parser
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mimetic")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    add_train_parser(verbs)
+    add_eval_parser(verbs)
+    args = parser.parse_args(argv)
+    return _run(args.func, args)
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ds = collect(scripted_expert("CartPole-v1"), "CartPole-v1", 5, seed=0)
+    return mimetic.save(ds, tmp_path_factory.mktemp("data") / "cartpole.npz", format="npz")
+
+
+def test_train_resume_and_eval(demos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    common = ["--run-dir", str(run), "--no-progress"]
+    argv = [
+        "train",
+        "bc",
+        "--dataset",
+        str(demos),
+        "--env",
+        "CartPole-v1",
+        "--policy",
+        "discrete",
+        "--steps",
+        "300",
+    ]
+    assert _main([*argv, "--seed", "1", "--eval-every", "300", "--eval-episodes", "2", *common]) == 0
+    assert "trained 300 steps" in capsys.readouterr().out
+    config = json.loads((run / "config.json").read_text())
+    assert config["algorithm"] == "bc" and config["algorithm_config"]["policy"] == "discrete"
+    assert config["trainer"]["steps"] == 300 and config["dataset"] == str(demos.resolve())
+
+    # --resume with a larger --steps continues the same run
+    assert _main(["train", "bc", "--resume", "--steps", "400", *common]) == 0
+    assert (run / "checkpoints" / "step_400").is_dir()
+    assert "trained 400 steps" in capsys.readouterr().out
+
+    assert _main(["eval", str(run), "--episodes", "3", "--seed", "5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["env_id"] == "CartPole-v1" and len(result["returns"]) == 3 and result["seed"] == 5
+    assert (
+        _main(
+            [
+                "eval",
+                str(run / "checkpoints" / "step_400" / "policy"),
+                "--env",
+                "CartPole-v1",
+                "--episodes",
+                "1",
+            ]
+        )
+        == 0
+    )
+
+
+def test_user_errors_are_one_line(demos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert _main(["train", "bc", "--run-dir", str(run), "--resume"]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+    assert _main(["eval", str(tmp_path), "--env", "CartPole-v1"]) == 2
+    assert "no policy.json" in capsys.readouterr().err
+    assert _main(["train", "bc", "--run-dir", str(run)]) == 2
+    assert "--dataset is required" in capsys.readouterr().err
+    assert (
+        _main(
+            ["train", "bc", "--dataset", str(demos), "--run-dir", str(run), "--policy", "mlp", "--steps", "1"]
+        )
+        == 2
+    )
+    assert "use policy 'discrete'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["train", "bc", "--help"], ["eval", "--help"]])
+def test_help_has_an_example(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _main(argv)
+    assert "example:" in capsys.readouterr().out
+
+
+def test_cli_error_is_the_cli_modules() -> None:
+    assert issubclass(CliError, Exception)
