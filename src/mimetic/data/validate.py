@@ -117,7 +117,14 @@ def _check_obs(
         problems = []
         if set(obs) != set(space.spaces):
             problems.append(
-                Problem("observation keys differ", file, episode, "obs", str(sorted(space.spaces)), str(sorted(obs)))
+                Problem(
+                    "observation keys differ",
+                    file,
+                    episode,
+                    "obs",
+                    str(sorted(space.spaces)),
+                    str(sorted(obs)),
+                )
             )
         for key in set(obs) & set(space.spaces):
             problems += _check_obs(obs[key], space.spaces[key], file, episode, rows)
