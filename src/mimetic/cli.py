@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--overwrite", action="store_true", help="replace dst if it exists")
     conv.set_defaults(func=_data_convert)
 
+    zoo = verbs.add_parser("zoo", help="the shipped expert policies")
+    zoo_verbs = zoo.add_subparsers(dest="zoo_verb", metavar="ACTION", required=True)
+    zoo_list = _sub(
+        zoo_verbs, "list", "list the shipped policies and their returns", "mimetic zoo list --json"
+    )
+    zoo_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    zoo_list.set_defaults(func=_zoo_list)
+
     col = _sub(
         verbs,
         "collect",
@@ -73,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     col.add_argument(
         "--expert",
         default="scripted",
-        help="'scripted' (the built-in controller for ENV), or for mimetic/Trading-v0 a strategy name "
-        "(dual-thrust, buy-hold, short-hold, macd, sma-cross, hindsight-teacher)",
+        help="'scripted' (the built-in controller for ENV), 'zoo' or 'zoo:expert|medium|low' (a shipped "
+        "policy), a saved policy folder, or for mimetic/Trading-v0 a strategy name (dual-thrust, buy-hold, "
+        "short-hold, macd, sma-cross, hindsight-teacher)",
     )
     col.add_argument(
         "--env-arg",
@@ -182,6 +191,14 @@ def _resolve_expert(spec: str, env_id: str, seed: int) -> Any:
 
     if spec == "scripted":
         return scripted_expert(env_id, seed=seed)
+    if spec == "zoo" or spec.startswith("zoo:"):
+        from mimetic import zoo
+
+        return zoo.load(env_id, spec.partition(":")[2] or "expert")
+    if Path(spec).is_dir():
+        from mimetic.policies.learned import load
+
+        return load(spec)
     if env_id == TRADING_ID:
         from mimetic.trading.strategies import STRATEGIES, make_strategy
 
@@ -189,9 +206,35 @@ def _resolve_expert(spec: str, env_id: str, seed: int) -> Any:
             return lambda env: make_strategy(spec, env)
         raise CliError(f"unknown strategy '{spec}' for {env_id}; valid: {', '.join(STRATEGIES.names())}")
     raise CliError(
-        f"unknown expert '{spec}' for {env_id}; valid: 'scripted' "
+        f"unknown expert '{spec}' for {env_id}; valid: 'scripted', 'zoo[:quality]' or a policy folder "
         f"(scripted experts exist for {', '.join(SCRIPTED_EXPERTS.names())})"
     )
+
+
+def _zoo_list(args: argparse.Namespace) -> int:
+    from mimetic import zoo
+
+    rows = zoo.entries()
+    if args.json:
+        print(json.dumps([e.to_json() for e in rows], indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="mimetic zoo (return: mean ± std over the recorded evaluation episodes)")
+    for column in ("env", "quality", "algorithm", "return", "episodes", "train steps"):
+        table.add_column(column)
+    for e in rows:
+        table.add_row(
+            e.env_id,
+            e.quality,
+            e.algorithm,
+            f"{e.return_mean:.1f} ± {e.return_std:.1f}",
+            str(e.episodes),
+            str(e.train_env_steps),
+        )
+    Console().print(table)
+    return 0
 
 
 def _env_kwargs(pairs: list[str]) -> dict[str, Any]:
