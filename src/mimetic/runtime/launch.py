@@ -59,30 +59,39 @@ def train(
         trainer = config_from_dict(TrainerConfig, saved["trainer"])
         env_id = saved["env_id"]
         dataset_path = saved["dataset"]
-        if dataset is None:
+        if dataset is None and getattr(algo, "needs_dataset", True):
             if dataset_path is None:
                 raise ResumeError(
                     f"{run_dir}: the run was trained on an in-memory dataset; pass it again to resume"
                 )
             dataset = dataset_path
+        elif dataset is None and dataset_path is not None:
+            dataset = dataset_path  # an online method that also used demonstrations (SQIL, RLPD)
     else:
-        config = config if config is not None else algo.Config()
+        if config is None:
+            # online RL methods tune their defaults per env (`ppo_preset`), offline ones do not
+            default = getattr(algo, "default_config", None)
+            config = default(env_id) if default is not None and env_id else algo.Config()
         config = replace(config, **overrides) if overrides else config
         trainer = trainer or TrainerConfig()
     if steps is not None:
         trainer = replace(trainer, steps=steps)
     if progress is not None:
         trainer = replace(trainer, progress=progress)
-    if dataset is None:
+    needs_dataset = getattr(algo, "needs_dataset", True)
+    if dataset is None and needs_dataset:
         raise DatasetError("no dataset given", field="dataset")
-    if not isinstance(dataset, Dataset):
+    if dataset is None:
+        if env_id is None:
+            raise DatasetError(f"{algorithm} learns in an env; give env_id", field="env_id")
+    elif not isinstance(dataset, Dataset):
         import mimetic.data
 
         dataset_path = str(Path(dataset).resolve())
         dataset = mimetic.data.load(dataset)
     elif dataset.path is not None and dataset_path is None:
         dataset_path = str(Path(dataset.path).resolve())
-    env_id = env_id or dataset.metadata.env_id
+    env_id = env_id or (dataset.metadata.env_id if dataset is not None else None)
     run_config = {
         "format_version": RUN_FORMAT_VERSION,
         "algorithm": algorithm,
@@ -93,7 +102,7 @@ def train(
     }
     torch.set_num_threads(1)  # one thread is many times faster for small nets on few cores
     seed_everything(trainer.seed)  # before building: the initial weights come from this seed
-    learner = algo.build(dataset, config)
+    learner = algo.build(dataset, config, env_id=env_id, seed=trainer.seed)
     runner = Trainer(
         learner, trainer, run_dir, evaluate_fn=_evaluator(env_id, trainer), run_config=run_config
     )
