@@ -113,11 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     col.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     col.set_defaults(func=_collect)
 
-    from mimetic.runtime.cli import add_eval_parser, add_train_parser
+    from mimetic.runtime.cli import add_eval_parser, add_report_parser, add_train_parser
     from mimetic.trading.cli import add_trade_parser
 
     add_train_parser(verbs)
     add_eval_parser(verbs)
+    add_report_parser(verbs)
     add_trade_parser(verbs)
 
     demo = _sub(

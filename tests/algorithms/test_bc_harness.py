@@ -85,7 +85,7 @@ def test_bc_is_registered() -> None:
 
 
 def test_unknown_policy_lists_the_choices() -> None:
-    with pytest.raises(KeyError, match="valid choices: discrete, gaussian, gmm, mlp, rnn, transformer"):
+    with pytest.raises(KeyError, match="valid choices: beso, discrete, gaussian, gmm, mlp, rnn, transformer"):
         BCLearner(make_array_dataset(), Config(policy="nope"))
 
 

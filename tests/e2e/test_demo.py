@@ -1,29 +1,50 @@
-"""The demo pipeline, end to end, as `make demo` runs it (smaller)."""
+"""The demo pipeline, end to end, as `make demo` runs it (smaller budgets)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mimetic
-from mimetic.cli import main
+from mimetic.demo import run_demo
 
 
-def test_demo_writes_a_valid_minari_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert main(["demo", "--out", str(tmp_path), "--episodes", "4", "--seed", "3"]) == 0
+def test_demo_collects_trains_evaluates_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_demo(tmp_path, episodes=10, seed=3, steps=300, eval_every=150, eval_episodes=2)
+
+    # the dataset: a valid Minari dataset that minari itself reads
     path = tmp_path / "datasets" / "mimetic" / "cartpole-scripted-v0"
+    assert result.dataset == path
     ds = mimetic.load(path)
-    assert len(ds) == 4
+    assert len(ds) == 10
     assert mimetic.validate(ds, env="CartPole-v1") == []
-    np.testing.assert_array_equal(ds.returns(), [500.0] * 4)
+    np.testing.assert_array_equal(ds.returns(), [500.0] * 10)
 
     import minari
 
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
     theirs = minari.load_dataset("mimetic/cartpole-scripted-v0")
-    assert theirs.total_episodes == 4 and theirs.total_steps == 2000
+    assert theirs.total_episodes == 10 and theirs.total_steps == 5000
     first = next(iter(theirs.iterate_episodes()))
     np.testing.assert_array_equal(first.observations, ds[0].obs)
     np.testing.assert_array_equal(first.actions, ds[0].acts)
+
+    # BC through the Trainer, evaluation, and the report, whose path is the last thing printed
+    run = tmp_path / "runs" / "bc-cartpole"
+    assert result.run_dir == run and (run / "policy" / "policy.json").is_file()
+    summary = json.loads((run / "eval.json").read_text())
+    assert summary["steps"] == 300 and {"best", "last", "selected_by_valid_loss"} <= set(summary)
+    assert len(result.evaluation.returns) == 2
+    assert result.report == run / "report.html" and (run / "plots" / "eval_return.png").is_file()
+    assert "data:image/png;base64," in result.report.read_text()
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == f"report: {result.report.resolve()}"
+
+    # running it again replaces the previous demo run instead of refusing the used run directory
+    again = run_demo(tmp_path, episodes=2, seed=3, steps=10, eval_every=10, eval_episodes=1)
+    assert json.loads((again.run_dir / "eval.json").read_text())["steps"] == 10

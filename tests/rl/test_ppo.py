@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mimetic.experts import collect
 from mimetic.rl.ppo import PPO, PPOConfig, ppo_preset
@@ -51,3 +53,109 @@ def test_ppo_solves_cartpole() -> None:
     learner, collector = _train("CartPole-v1", 60_000)
     ds = collect(learner.policy(), "CartPole-v1", episodes=5, seed=1000)
     assert ds.returns().mean() >= 475.0
+
+
+def _reference_loss(learner: PPO, batch: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The PPO loss written the textbook way: two separate MLPs, torch.distributions, autograd."""
+    cfg, net = learner.cfg, learner.net
+    act_fn = {"tanh": torch.tanh, "relu": torch.relu, "silu": F.silu, "gelu": F.gelu}[cfg.activation]
+    params = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
+    depth = len(cfg.hidden_sizes)
+    ws, bs, head = params[0 : 2 * depth : 2], params[1 : 2 * depth : 2], params[2 * depth :]
+    d, k = learner.obs_dim, net.act_dim
+    x, acts = batch[:, :d], batch[:, d : d + k]
+    old_logp, old_values, adv, ret = batch[:, d + k :].unbind(1)
+
+    def mlp(member: int, w_out: torch.Tensor, b_out: torch.Tensor) -> torch.Tensor:
+        h = x
+        for w, b in zip(ws, bs, strict=True):
+            h = act_fn(h @ w[member] + b[member, 0])
+        return h @ w_out + b_out
+
+    out, values = mlp(0, head[0], head[1]), mlp(1, head[2], head[3]).squeeze(-1)
+    if net.discrete:
+        dist = torch.distributions.Categorical(logits=out)
+        logp, entropy = dist.log_prob(acts.argmax(-1)), dist.entropy()
+    else:
+        normal = torch.distributions.Normal(out, head[4].exp().expand_as(out))
+        logp, entropy = normal.log_prob(acts).sum(-1), normal.entropy().sum(-1)
+    ratio = (logp - old_logp).exp()
+    a = (adv - adv.mean()) / (adv.std() + 1e-8)
+    pg_loss = torch.max(-a * ratio, -a * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+    if cfg.clip_value_loss:
+        v_clipped = old_values + (values - old_values).clamp(-cfg.clip_coef, cfg.clip_coef)
+        v_loss = 0.5 * torch.max((values - ret) ** 2, (v_clipped - ret) ** 2).mean()
+    else:
+        v_loss = 0.5 * ((values - ret) ** 2).mean()
+    loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
+    loss.backward()
+    return torch.stack([pg_loss, v_loss, entropy.mean()]).detach(), [p.grad for p in params]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("space", "activation", "clip_value_loss", "ent_coef"),
+    [
+        (gym.spaces.Discrete(3), "tanh", True, 0.0),
+        (gym.spaces.Discrete(3), "relu", False, 0.01),
+        (gym.spaces.Box(-1.0, 1.0, (2,), np.float32), "tanh", True, 0.01),
+        (gym.spaces.Box(-1.0, 1.0, (2,), np.float32), "silu", False, 0.0),
+        (gym.spaces.Box(-1.0, 1.0, (2,), np.float32), "gelu", True, 0.02),
+    ],
+)
+def test_fused_hand_written_gradients_match_autograd(
+    space: gym.Space, activation: str, clip_value_loss: bool, ent_coef: float
+) -> None:
+    obs_space = gym.spaces.Box(-np.inf, np.inf, (5,), np.float32)
+    cfg = PPOConfig(
+        hidden_sizes=(16, 8), activation=activation, clip_value_loss=clip_value_loss, ent_coef=ent_coef
+    )
+    learner = PPO(cfg, obs_space, space, seed=0)
+    with torch.no_grad():  # move the weights off their init so every term has a gradient
+        learner.net.flat.add_(0.3 * torch.randn(learner.net.flat.shape))
+    gen = torch.Generator().manual_seed(1)
+    size, k = 32, learner.net.act_dim
+    if learner.net.discrete:
+        acts = torch.eye(k)[torch.randint(0, k, (size,), generator=gen)]
+    else:
+        acts = torch.randn(size, k, generator=gen)
+    # old log-probs and values spread so that some ratios and values get clipped
+    old = torch.randn(size, 2, generator=gen) * torch.tensor([0.5, 1.0]) - torch.tensor([1.0, 0.0])
+    batch = torch.cat(
+        [torch.randn(size, 5, generator=gen), acts, old, torch.randn(size, 2, generator=gen)], 1
+    )
+    metrics = learner._compute_gradients(batch)
+    expected_metrics, expected_grads = _reference_loss(learner, batch)
+    torch.testing.assert_close(metrics[:3], expected_metrics, rtol=1e-5, atol=1e-6)
+    assert 0.0 < float(metrics[4]) < 1.0  # some ratios were clipped, some were not
+    offset = 0
+    for expected in expected_grads:
+        got = learner.net.flat_grad[offset : offset + expected.numel()].view_as(expected)
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
+        offset += expected.numel()
+
+
+def test_parameters_share_the_flat_buffer() -> None:
+    learner = PPO(PPOConfig(), gym.spaces.Box(-1, 1, (3,), np.float32), gym.spaces.Discrete(2), seed=0)
+    learner.net.flat.add_(1.0)
+    total = sum(p.numel() for p in learner.net.parameters())
+    assert total == learner.net.flat.numel()
+    assert torch.equal(torch.cat([p.reshape(-1) for p in learner.net.parameters()]), learner.net.flat)
+    state = {k: torch.zeros_like(v) for k, v in learner.net.state_dict().items()}
+    learner.net.load_state_dict(state)
+    assert float(learner.net.flat.abs().sum()) == 0.0
+
+
+def test_act_log_probs_match_the_training_forward() -> None:
+    for space in (gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,), np.float32)):
+        learner = PPO(PPOConfig(), gym.spaces.Box(-np.inf, np.inf, (4,), np.float32), space, seed=0)
+        obs = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+        _, extras = learner.act(obs)
+        _, _, out, values = learner.net.forward_train(torch.from_numpy(obs))
+        np.testing.assert_allclose(extras["value"], values.numpy(), rtol=1e-5, atol=1e-6)
+        raw = torch.as_tensor(extras["raw_action"])
+        if learner.net.discrete:
+            logp = torch.distributions.Categorical(logits=out).log_prob(raw)
+        else:
+            std = learner.net._log_std.exp()  # type: ignore[union-attr]
+            logp = torch.distributions.Normal(out, std).log_prob(raw).sum(-1)
+        np.testing.assert_allclose(extras["log_prob"], logp.numpy(), rtol=1e-5, atol=1e-5)

@@ -88,3 +88,100 @@ def test_sac_learns_pendulum_on_a_tiny_budget() -> None:
             sac.update(replay.sample(cfg.batch_size, rng))
     # random play scores about -1200 on Pendulum; the scripted expert about -140
     assert collect(sac.policy(), "Pendulum-v1", episodes=5, seed=100).returns().mean() > -400.0
+
+
+def _reference_update(sac: SAC, nets: dict, gen: torch.Generator, batch: dict) -> None:
+    """One SAC step written plainly: separate torch.optim.Adam optimizers, autograd everywhere."""
+    cfg = sac.cfg
+    actor, critics, target, log_alpha = nets["actor"], nets["critics"], nets["target"], nets["log_alpha"]
+    obs = torch.as_tensor(batch["obs"], dtype=torch.float32)
+    next_obs = torch.as_tensor(batch["next_obs"], dtype=torch.float32)
+    acts = torch.as_tensor(batch["acts"], dtype=torch.float32)
+    rews = torch.as_tensor(batch["rews"], dtype=torch.float32)
+    not_done = 1.0 - torch.as_tensor(batch["terminals"], dtype=torch.float32)
+
+    def sample(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_std = actor(x).chunk(2, -1)
+        log_std = log_std.clamp(-5.0, 2.0)
+        noise = torch.randn(mean.shape, generator=gen)
+        squashed = torch.tanh(mean + log_std.exp() * noise)
+        logp = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        logp = logp - torch.log(sac.act_scale * (1 - squashed.pow(2)) + 1e-6).sum(-1)
+        return squashed * sac.act_scale + sac.act_bias, logp
+
+    alpha = log_alpha.exp().detach()
+    with torch.no_grad():
+        next_act, next_logp = sample(next_obs)
+        next_q = target(torch.cat([next_obs, next_act], -1)).squeeze(-1).min(0).values
+        y = rews + cfg.gamma * not_done * (next_q - alpha * next_logp)
+    q = critics(torch.cat([obs, acts], -1)).squeeze(-1)
+    nets["critic_opt"].zero_grad()
+    ((q - y) ** 2).mean(1).sum().backward()
+    nets["critic_opt"].step()
+    act, logp = sample(obs)
+    q_pi = critics(torch.cat([obs, act], -1)).squeeze(-1).min(0).values
+    nets["actor_opt"].zero_grad()
+    (alpha * logp - q_pi).mean().backward()
+    nets["actor_opt"].step()
+    nets["alpha_opt"].zero_grad()
+    (log_alpha.exp() * (-logp.detach().mean() - sac.target_entropy)).backward()
+    nets["alpha_opt"].step()
+    with torch.no_grad():
+        for p, tp in zip(critics.parameters(), target.parameters(), strict=True):
+            tp.lerp_(p, cfg.tau)
+
+
+@pytest.mark.parametrize(("layer_norm", "clamped"), [(False, False), (False, True), (True, False)])
+def test_update_matches_a_plain_autograd_and_torch_adam_step(layer_norm: bool, clamped: bool) -> None:
+    """The hand-written path (plain critics) and the autograd path (LayerNorm critics) against a
+    plain autograd step; `clamped` pushes one log-std above its bound to check the clamp's gradient."""
+    import copy
+
+    obs_space = gym.spaces.Box(-np.inf, np.inf, (5,), np.float32)
+    cfg = SACConfig(hidden_sizes=(16, 16), layer_norm=layer_norm)
+    sac = SAC(cfg, obs_space, gym.spaces.Box(-2, 2, (2,), np.float32), seed=0)
+    assert sac._hand_written == (not layer_norm)
+    if clamped:
+        with torch.no_grad():
+            sac.actor[-1].bias[3] = 4.0
+    nets: dict = {
+        "actor": copy.deepcopy(sac.actor),
+        "critics": copy.deepcopy(sac.critics),
+        "target": copy.deepcopy(sac.target_critics),
+        "log_alpha": sac.log_alpha.clone().requires_grad_(True),
+    }
+    nets["actor_opt"] = torch.optim.Adam(nets["actor"].parameters(), lr=sac.cfg.actor_lr)
+    nets["critic_opt"] = torch.optim.Adam(nets["critics"].parameters(), lr=sac.cfg.critic_lr)
+    nets["alpha_opt"] = torch.optim.Adam([nets["log_alpha"]], lr=sac.cfg.alpha_lr)
+    gen = torch.Generator()
+    gen.set_state(sac.generator.get_state())
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        batch = {
+            "obs": rng.standard_normal((32, 5)).astype(np.float32),
+            "acts": rng.uniform(-2, 2, (32, 2)).astype(np.float32),
+            "rews": rng.standard_normal(32).astype(np.float32),
+            "next_obs": rng.standard_normal((32, 5)).astype(np.float32),
+            "terminals": rng.random(32) < 0.2,
+        }
+        sac.update(batch)
+        _reference_update(sac, nets, gen, batch)
+    for ours, theirs in (("actor", "actor"), ("critics", "critics"), ("target_critics", "target")):
+        for p, q in zip(getattr(sac, ours).parameters(), nets[theirs].parameters(), strict=True):
+            torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(sac.log_alpha, nets["log_alpha"].detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_act_matches_the_torch_policy() -> None:
+    space = gym.spaces.Box(-2.0, 2.0, (2,), np.float32)
+    sac = SAC(SACConfig(hidden_sizes=(8, 8)), BOX_OBS, space, seed=0)
+    obs = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    with torch.no_grad():
+        expected, _ = sac._continuous(torch.from_numpy(obs), deterministic=True)
+    np.testing.assert_allclose(sac.act(obs, deterministic=True), expected.numpy(), rtol=1e-5, atol=1e-6)
+    state = sac.generator.get_state()
+    sampled = sac.act(obs)
+    sac.generator.set_state(state)
+    with torch.no_grad():
+        expected, _ = sac._continuous(torch.from_numpy(obs), deterministic=False)
+    np.testing.assert_allclose(sampled, expected.numpy(), rtol=1e-5, atol=1e-5)

@@ -140,6 +140,13 @@ class TorchPolicy(nn.Module):
             "config": self.config.to_json(),
         }
 
+    @classmethod
+    def from_description(
+        cls, layout: ObsLayout, action_space: spaces.Space[Any], config: PolicyConfig, meta: dict[str, Any]
+    ) -> TorchPolicy:
+        """Rebuild from `describe()` output; policies with extra settings in `meta` override this."""
+        return cls(layout, action_space, config)
+
     def save(self, directory: str | Path) -> Path:
         """Write `policy.safetensors` and `policy.json` into `directory` (created if missing)."""
         directory = Path(directory)
@@ -171,10 +178,11 @@ def load(directory: str | Path) -> TorchPolicy:
             found=meta.get("format_version"),
         )
     cls = POLICIES.get(meta["policy"])
-    policy = cls(
+    policy = cls.from_description(
         ObsLayout.from_json(meta["obs_layout"]),
         space_from_dict(meta["action_space"]),
         PolicyConfig.from_json(meta["config"]),
+        meta,
     )
     policy.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
     policy.eval()

@@ -1,1 +1,2 @@
-"""Reports of runs: plots and the self-contained HTML page (`mimetic.report.html`)."""
+"""Reports: the generic self-contained HTML writer (`mimetic.report.html`) and the report of a
+training run, its plots and page (`mimetic.report.run.write_run_report`, the `mimetic report` verb)."""

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mimetic.nn.ensemble import EnsembleMLP
+from mimetic.nn.ensemble import EnsembleLinear, EnsembleMLP, FlatAdam, flatten_parameters
 from mimetic.nn.mlp import mlp
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
@@ -103,11 +103,29 @@ class SAC:
         else:
             raise ValueError(f"SAC needs a Box or Discrete action space, got {action_space}")
         self.target_critics = copy.deepcopy(self.critics).requires_grad_(False)
-        self.log_alpha = torch.tensor(math.log(cfg.init_alpha), requires_grad=cfg.autotune)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, fused=True)
-        self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=cfg.critic_lr, fused=True)
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        # each network's parameters (and gradients) in one flat buffer: zeroing gradients, an Adam
+        # step and the target average are then one operation each (see mimetic.nn.ensemble)
+        self._actor_params, actor_grad = flatten_parameters(self.actor)
+        self._critic_params, critic_grad = flatten_parameters(self.critics)
+        self._target_params, _ = flatten_parameters(self.target_critics, with_grad=False)
+        assert actor_grad is not None and critic_grad is not None
+        self._actor_grad, self._critic_grad = actor_grad, critic_grad
+        # log alpha's gradient is written by hand (eq. 18), so it needs no autograd
+        self.log_alpha = torch.tensor(math.log(cfg.init_alpha))
+        self.actor_opt = FlatAdam(self._actor_params, lr=cfg.actor_lr)
+        self.critic_opt = FlatAdam(self._critic_params, lr=cfg.critic_lr)
+        self.alpha_opt = FlatAdam(self.log_alpha, lr=cfg.alpha_lr)
         self.generator = torch.Generator().manual_seed(seed)
+        self._actor_linears = [m for m in self.actor if isinstance(m, torch.nn.Linear)]
+        self._critic_linears = [m for m in self.critics.layers if isinstance(m, EnsembleLinear)]
+        # the common case (continuous actions, plain ReLU critics) has its gradients written out
+        # by hand, without building an autograd graph; the other cases use autograd
+        self._hand_written = not self.discrete and not cfg.layer_norm
+        # NumPy views of the actor's weights (transposed to (in, out)) for acting one env step at a
+        # time, where torch's per-operation overhead would dominate
+        self._np_actor = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in self._actor_linears]
+        if not self.discrete:
+            self._np_scale, self._np_bias = self.act_scale.numpy(), self.act_bias.numpy()
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -129,16 +147,31 @@ class SAC:
         log_prob = log_prob - (torch.log(self.act_scale * (1 - squashed.pow(2)) + 1e-6)).sum(-1)
         return squashed * self.act_scale + self.act_bias, log_prob
 
-    @torch.no_grad()
+    def _actor_np(self, obs: np.ndarray) -> np.ndarray:
+        """The actor's output for a batch of observations, in NumPy on the live weights (ReLU MLP)."""
+        h = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+        last = len(self._np_actor) - 1
+        for i, (w, b) in enumerate(self._np_actor):
+            h = h @ w
+            h += b
+            if i < last:
+                np.maximum(h, 0.0, out=h)
+        return h
+
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(obs, dtype=np.float32).reshape(len(obs), -1))
+        out = self._actor_np(obs)
         if self.discrete:
-            logits = self.actor(x)
             if deterministic:
-                return logits.argmax(-1).numpy().astype(np.int64)
-            return torch.multinomial(logits.softmax(-1), 1, generator=self.generator).squeeze(-1).numpy()
-        action, _ = self._continuous(x, deterministic)
-        return action.numpy()
+                return out.argmax(-1).astype(np.int64)
+            probs = torch.from_numpy(out).softmax(-1)
+            return torch.multinomial(probs, 1, generator=self.generator).squeeze(-1).numpy()
+        mean, log_std = np.split(out, 2, axis=-1)
+        pre_tanh = mean
+        if not deterministic:
+            # the same draw from the same generator as `_continuous`
+            noise = torch.randn(mean.shape, generator=self.generator).numpy()
+            pre_tanh = mean + np.exp(np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)) * noise
+        return np.tanh(pre_tanh) * self._np_scale + self._np_bias
 
     # ---- one gradient step --------------------------------------------------------------------
     def update(self, batch: dict[str, Any]) -> dict[str, float]:
@@ -147,40 +180,152 @@ class SAC:
         rews = torch.as_tensor(np.asarray(batch["rews"], dtype=np.float32))
         not_done = 1.0 - torch.as_tensor(np.asarray(batch["terminals"], dtype=np.float32))
         alpha = self.alpha
-        if self.discrete:
-            acts = torch.as_tensor(np.asarray(batch["acts"]), dtype=torch.long).reshape(-1)
-            critic_loss, q_mean = self._discrete_critic_loss(obs, acts, rews, next_obs, not_done, alpha)
-        else:
+        if self._hand_written:
             acts = torch.as_tensor(np.asarray(batch["acts"], dtype=np.float32).reshape(len(obs), -1))
-            critic_loss, q_mean = self._continuous_critic_loss(obs, acts, rews, next_obs, not_done, alpha)
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt.step()
+            critic_loss, q_mean, actor_loss, entropy = self._hand_written_step(
+                obs, acts, rews, next_obs, not_done, alpha
+            )
+        else:
+            if self.discrete:
+                acts = torch.as_tensor(np.asarray(batch["acts"]), dtype=torch.long).reshape(-1)
+                critic_loss, q_mean = self._discrete_critic_loss(obs, acts, rews, next_obs, not_done, alpha)
+            else:
+                acts = torch.as_tensor(np.asarray(batch["acts"], dtype=np.float32).reshape(len(obs), -1))
+                critic_loss, q_mean = self._continuous_critic_loss(obs, acts, rews, next_obs, not_done, alpha)
+            self._critic_grad.zero_()
+            critic_loss.backward()
+            self.critic_opt.step(self._critic_grad)
 
-        actor_loss, entropy = self._actor_loss(obs, alpha)
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
+            actor_loss, entropy = self._actor_loss(obs, alpha)
+            self._actor_grad.zero_()
+            actor_loss.backward()
+            self.actor_opt.step(self._actor_grad)
 
+        entropy = entropy.detach()
         alpha_loss = torch.zeros(())
         if self.cfg.autotune:
-            # J(alpha) = E[-alpha * (log pi + target_entropy)] (Haarnoja et al. 2018, eq. 18)
-            alpha_loss = self.log_alpha.exp() * (entropy.detach() - self.target_entropy)
-            self.alpha_opt.zero_grad(set_to_none=True)
-            alpha_loss.backward()
-            self.alpha_opt.step()
+            # J(alpha) = E[-alpha * (log pi + target_entropy)] (Haarnoja et al. 2018, eq. 18), optimized
+            # over log alpha: the loss alpha * (H - target) is also its gradient in log alpha
+            alpha_loss = self.log_alpha.exp() * (entropy - self.target_entropy)
+            self.alpha_opt.step(alpha_loss)
 
-        with torch.no_grad():
-            for p, tp in zip(self.critics.parameters(), self.target_critics.parameters(), strict=True):
-                tp.lerp_(p, self.cfg.tau)
+        self._target_params.lerp_(self._critic_params, self.cfg.tau)
+        metrics = torch.stack(
+            [critic_loss.detach(), actor_loss.detach(), alpha_loss, self.alpha, entropy]
+        ).tolist()
         return {
-            "loss/critic": float(critic_loss.detach()),
-            "loss/actor": float(actor_loss.detach()),
-            "loss/alpha": float(alpha_loss.detach()),
-            "alpha": float(self.alpha),
-            "entropy": float(entropy.detach()),
+            "loss/critic": metrics[0],
+            "loss/actor": metrics[1],
+            "loss/alpha": metrics[2],
+            "alpha": metrics[3],
+            "entropy": metrics[4],
             "q_mean": q_mean,
         }
+
+    # ---- the continuous update with hand-written gradients ------------------------------------
+    def _critic_forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's input for the backward pass; the last entry is Q, (members, batch, 1)."""
+        h = x.unsqueeze(0).expand(self.critics.members, -1, -1)
+        saved = [h]
+        last = len(self._critic_linears) - 1
+        for i, layer in enumerate(self._critic_linears):
+            h = torch.baddbmm(layer.bias, h, layer.weight)
+            if i < last:
+                h.relu_()
+            saved.append(h)
+        return saved
+
+    def _critic_backward(
+        self, saved: list[torch.Tensor], grad: torch.Tensor, weight_grads: bool, input_from: int = 0
+    ) -> torch.Tensor | None:
+        """Backpropagate dL/dQ through the critics: write their weight gradients (if asked) and
+        return dL/d(input[..., input_from:]) per member when `weight_grads` is False."""
+        for i in range(len(self._critic_linears) - 1, -1, -1):
+            layer = self._critic_linears[i]
+            if weight_grads:
+                torch.bmm(saved[i].transpose(1, 2), grad, out=layer.weight.grad)
+                torch.sum(grad, 1, keepdim=True, out=layer.bias.grad)
+            if i:
+                # ReLU's gradient, masked by its output as in torch's own relu backward
+                grad = torch.ops.aten.threshold_backward(
+                    torch.bmm(grad, layer.weight.transpose(1, 2)), saved[i], 0.0
+                )
+            elif not weight_grads:
+                return torch.bmm(grad, layer.weight[:, input_from:].transpose(1, 2))
+        return None
+
+    @torch.no_grad()
+    def _hand_written_step(
+        self,
+        obs: torch.Tensor,
+        acts: torch.Tensor,
+        rews: torch.Tensor,
+        next_obs: torch.Tensor,
+        not_done: torch.Tensor,
+        alpha: torch.Tensor,
+    ) -> tuple[torch.Tensor, float, torch.Tensor, torch.Tensor]:
+        """The critic step, then the actor step, with the losses of `_continuous_critic_loss` and
+        `_actor_loss` and their gradients written out; returns (critic loss, mean Q, actor loss,
+        entropy estimate). `tests/rl/test_sac.py` checks it against the autograd version."""
+        size = obs.shape[0]
+        next_act, next_logp = self._continuous(next_obs, deterministic=False)
+        next_q = self.target_critics(torch.cat([next_obs, next_act], -1)).squeeze(-1).min(0).values
+        target = rews + self.cfg.gamma * not_done * (next_q - alpha * next_logp)
+        saved = self._critic_forward(torch.cat([obs, acts], -1))
+        q = saved[-1].squeeze(-1)
+        q_mean = float(q.mean())
+        diff = q - target
+        critic_loss = diff.square().mean(1).sum()
+        self._critic_backward(saved, diff.mul_(2.0 / size).unsqueeze(-1), weight_grads=True)
+        self.critic_opt.step(self._critic_grad)
+
+        # actor: a ReLU MLP to (mean, raw log-std), then the squashed Gaussian of `_continuous`
+        hidden = [obs]
+        h = obs
+        last = len(self._actor_linears) - 1
+        for i, layer in enumerate(self._actor_linears):
+            h = torch.addmm(layer.bias, h, layer.weight.t())
+            if i < last:
+                h.relu_()
+                hidden.append(h)
+        mean, raw_log_std = h.chunk(2, dim=-1)
+        log_std = raw_log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        std = log_std.exp()
+        noise = torch.randn(mean.shape, generator=self.generator)
+        squashed = torch.tanh(mean + std * noise)
+        tanh_grad = 1 - squashed * squashed
+        jacobian = self.act_scale * tanh_grad + 1e-6
+        log_prob = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1) - torch.log(
+            jacobian
+        ).sum(-1)
+        critic_saved = self._critic_forward(torch.cat([obs, squashed * self.act_scale + self.act_bias], -1))
+        q_min, argmin = critic_saved[-1].squeeze(-1).min(0)
+        actor_loss = (alpha * log_prob - q_min).mean()
+
+        # dL/dQ_m = -1/B on the member holding the minimum (the gradient of torch.min), 0 elsewhere
+        d_q = torch.zeros(critic_saved[-1].shape[:2]).scatter_(0, argmin.unsqueeze(0), -1.0 / size)
+        d_action = self._critic_backward(
+            critic_saved, d_q.unsqueeze(-1), weight_grads=False, input_from=obs.shape[1]
+        )
+        assert d_action is not None
+        d_log_prob = alpha / size
+        # log_prob depends on the squashed action through -log(scale (1 - s^2) + 1e-6)
+        d_squashed = d_action.sum(0) * self.act_scale + d_log_prob * 2 * self.act_scale * squashed / jacobian
+        d_pre_tanh = d_squashed * tanh_grad
+        # pre_tanh = mean + exp(log_std) noise, and log_prob has a -log_std term; clamp passes
+        # gradients inside [min, max] only
+        d_log_std = (d_pre_tanh * std * noise - d_log_prob) * (
+            (raw_log_std >= LOG_STD_MIN) & (raw_log_std <= LOG_STD_MAX)
+        )
+        grad = torch.cat([d_pre_tanh, d_log_std], -1)
+        for i in range(last, -1, -1):
+            layer = self._actor_linears[i]
+            torch.mm(grad.t(), hidden[i], out=layer.weight.grad)
+            torch.sum(grad, 0, out=layer.bias.grad)
+            if i:
+                grad = torch.ops.aten.threshold_backward(grad @ layer.weight, hidden[i], 0.0)
+        self.actor_opt.step(self._actor_grad)
+        return critic_loss, q_mean, actor_loss, -log_prob.mean()
 
     def _continuous_critic_loss(
         self,

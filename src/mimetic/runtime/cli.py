@@ -1,4 +1,4 @@
-"""The `train` and `eval` verbs of the `mimetic` command (wired into `mimetic.cli`)."""
+"""The `train`, `eval` and `report` verbs of the `mimetic` command (wired into `mimetic.cli`)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
     )
     bc.set_defaults(func=_train_bc)
+    _add_beso_parser(algos)
     return train
 
 
@@ -76,8 +77,45 @@ def add_eval_parser(verbs: Any) -> argparse.ArgumentParser:
         "--stochastic", action="store_true", help="sample actions instead of taking the most likely"
     )
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="diffusion policies: classifier-free guidance weight (1: goal-conditioned, 0: goal-free)",
+    )
+    ev.add_argument(
+        "--steps-per-action", type=int, default=None, help="diffusion policies: denoising steps per action"
+    )
     ev.set_defaults(func=_eval)
     return ev
+
+
+def add_report_parser(verbs: Any) -> argparse.ArgumentParser:
+    """Add `mimetic report RUN_DIR` to the top-level subparsers `verbs`."""
+    rep = verbs.add_parser(
+        "report",
+        help="write a run's plots and self-contained HTML report",
+        description="Write RUN_DIR/plots/*.png (loss curves; eval return against steps with the expert and "
+        "random levels) and RUN_DIR/report.html (config, final numbers, the best/last/selected checkpoint "
+        "table, images inlined). Training writes them at the end of a run; this rebuilds them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mimetic report runs/bc-cartpole",
+    )
+    rep.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `mimetic train`")
+    rep.set_defaults(func=_report)
+    return rep
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mimetic.cli import CliError
+    from mimetic.report.run import ReportError, write_run_report
+
+    try:
+        page = write_run_report(args.run_dir)
+    except ReportError as err:
+        raise CliError(str(err)) from None
+    print(f"wrote {page} and {page.parent / 'plots'}/")
+    return 0
 
 
 def _train_bc(args: argparse.Namespace) -> int:
@@ -132,6 +170,8 @@ def _train_bc(args: argparse.Namespace) -> int:
     last = result.summary.get("last")
     tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
     print(f"trained {result.summary['steps']} steps; run in {result.run_dir}{tail}")
+    if (result.run_dir / "report.html").is_file():
+        print(f"report: {result.run_dir / 'report.html'}")
     return 0
 
 
@@ -166,7 +206,8 @@ def _eval(args: argparse.Namespace) -> int:
         raise CliError("--env is required: the policy's run does not name an env")
     if args.episodes < 1:
         raise CliError(f"--episodes must be at least 1, got {args.episodes}")
-    result = evaluate(load(policy_dir), env_id, args.episodes, args.seed, deterministic=not args.stochastic)
+    policy = _with_sampling(load(policy_dir), args.guidance, args.steps_per_action)
+    result = evaluate(policy, env_id, args.episodes, args.seed, deterministic=not args.stochastic)
     if args.json:
         print(json.dumps({"policy": str(policy_dir), **result.to_json()}, indent=2))
         return 0
@@ -183,3 +224,142 @@ def _eval(args: argparse.Namespace) -> int:
         table.add_row("success rate", f"{result.success_rate:.2f}")
     Console().print(table)
     return 0
+
+
+# ---- BESO (diffusion policy) ---------------------------------------------------------------
+def _add_beso_parser(algos: Any) -> None:
+    beso = algos.add_parser(
+        "beso",
+        help="score-based diffusion policy (BESO), goal-conditioned with classifier-free guidance",
+        description="BESO (Reuss et al. 2023): an EDM-preconditioned denoiser over an observation window, "
+        "sampled in a few DDIM steps; with dict observations holding a goal, the goal is dropped in 10%% of "
+        "training samples so that --guidance picks the goal-conditioned (1) or goal-free (0) policy.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mimetic train beso --dataset demos/avoiding.npz --env mimetic/Avoiding-v0 "
+        "--denoiser mlp --run-dir runs/beso-avoiding --steps 5000 --learning-rate 1e-3\n"
+        "  mimetic eval runs/beso-avoiding --episodes 50 --steps-per-action 10",
+    )
+    beso.add_argument("--dataset", help="dataset file or directory (format detected)")
+    beso.add_argument(
+        "--env", default=None, help="gymnasium env id to evaluate in (default: the dataset's env)"
+    )
+    beso.add_argument(
+        "--run-dir", required=True, help="folder for the run (must not hold a run unless --resume)"
+    )
+    beso.add_argument(
+        "--steps", type=int, default=None, help="gradient steps (default 10000; with --resume, a new total)"
+    )
+    beso.add_argument("--seed", type=int, default=None, help="seed for weights and minibatches (default 0)")
+    beso.add_argument("--batch-size", type=int, default=None, help="minibatch size (default 256)")
+    beso.add_argument("--learning-rate", type=float, default=None, help="AdamW step size (default 1e-4)")
+    beso.add_argument(
+        "--denoiser",
+        default=None,
+        choices=["transformer", "mlp"],
+        help="denoiser network (default transformer)",
+    )
+    beso.add_argument("--obs-window", type=int, default=None, help="past observations seen (default 5)")
+    beso.add_argument("--action-chunk", type=int, default=None, help="actions denoised at once (default 1)")
+    beso.add_argument(
+        "--guidance", type=float, default=None, help="classifier-free guidance weight at rollout (default 1)"
+    )
+    beso.add_argument(
+        "--steps-per-action", type=int, default=None, help="denoising steps per action (default 3)"
+    )
+    beso.add_argument("--sampler", default=None, choices=["ddim", "euler", "heun"], help="default ddim")
+    beso.add_argument(
+        "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
+    )
+    beso.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default 10)")
+    beso.add_argument(
+        "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
+    )
+    beso.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    beso.add_argument(
+        "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
+    )
+    beso.set_defaults(func=_train_beso)
+
+
+def _train_beso(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from mimetic.algorithms.beso import Config
+    from mimetic.cli import CliError
+    from mimetic.runtime.launch import train
+    from mimetic.runtime.trainer import ResumeError, TrainerConfig
+
+    trainer_fields = {
+        "steps": args.steps,
+        "seed": args.seed,
+        "eval_every": args.eval_every,
+        "eval_episodes": args.eval_episodes,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    algo_fields = {"batch_size": args.batch_size, "learning_rate": args.learning_rate}
+    # CLI flag name -> DiffusionConfig field
+    diffusion_flags = {
+        "denoiser": ("denoiser", args.denoiser),
+        "obs_window": ("obs_window", args.obs_window),
+        "action_chunk": ("action_chunk", args.action_chunk),
+        "guidance": ("guidance", args.guidance),
+        "steps_per_action": ("steps", args.steps_per_action),
+        "sampler": ("sampler", args.sampler),
+    }
+    diffusion_fields = {name: value for name, value in diffusion_flags.values() if value is not None}
+    try:
+        if args.resume:
+            flags = {**trainer_fields, **algo_fields, **{k: v for k, (_, v) in diffusion_flags.items()}}
+            given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None and k != "steps"]
+            if given:
+                raise CliError(
+                    f"--resume takes its settings from the run's config.json; drop {', '.join(given)}"
+                )
+            result = train(
+                "beso",
+                args.dataset,
+                run_dir=args.run_dir,
+                resume=True,
+                steps=args.steps,
+                progress=not args.no_progress,
+            )
+        else:
+            if args.dataset is None:
+                raise CliError("--dataset is required (unless --resume)")
+            trainer = TrainerConfig(
+                progress=not args.no_progress, **{k: v for k, v in trainer_fields.items() if v is not None}
+            )
+            base = Config()
+            config = replace(
+                base,
+                diffusion=replace(base.diffusion, **diffusion_fields),
+                **{k: v for k, v in algo_fields.items() if v is not None},
+            )
+            config.diffusion.check()
+            result = train(
+                "beso", args.dataset, env_id=args.env, run_dir=args.run_dir, config=config, trainer=trainer
+            )
+    except (ResumeError, ValueError) as err:
+        raise CliError(str(err)) from None
+    last = result.summary.get("last")
+    tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
+    print(f"trained {result.summary['steps']} steps; run in {result.run_dir}{tail}")
+    return 0
+
+
+def _with_sampling(policy: Any, guidance: float | None, steps_per_action: int | None) -> Any:
+    """Apply eval-time `--guidance` / `--steps-per-action` to a diffusion policy (an error for others)."""
+    from mimetic.cli import CliError
+
+    if guidance is None and steps_per_action is None:
+        return policy
+    diffusion = getattr(policy, "diffusion", None)
+    if diffusion is None:
+        raise CliError(f"--guidance and --steps-per-action apply to diffusion policies, not '{policy.name}'")
+    if steps_per_action is not None:
+        if steps_per_action < 1:
+            raise CliError(f"--steps-per-action must be at least 1, got {steps_per_action}")
+        diffusion.steps = steps_per_action
+    if guidance is not None:
+        diffusion.guidance = guidance
+    return policy

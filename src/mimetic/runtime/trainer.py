@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ class TrainerConfig:
     """Show a rich progress bar with the live loss and eval return."""
     tensorboard: bool = True
     """Also log to `run_dir/tensorboard` when the tensorboard package is installed (it is not a dependency)."""
+    report: bool = True
+    """Write `plots/*.png` and `report.html` at the end of the run (`mimetic report` rebuilds them)."""
 
 
 class ResumeError(Exception):
@@ -149,7 +152,18 @@ class Trainer:
         policy = getattr(self.learner, "policy", None)
         if policy is not None and hasattr(policy, "save"):
             policy.save(self.run_dir / "policy")
+        if self.config.report:
+            self._write_report()
         return summary
+
+    def _write_report(self) -> None:
+        # report comes after runtime in the data flow; the end of a run is the composition point.
+        from mimetic.report.run import write_run_report
+
+        try:
+            write_run_report(self.run_dir)
+        except Exception as err:  # a broken plot must not fail a finished run; the weights are saved
+            warnings.warn(f"could not write the run report: {err}", stacklevel=2)
 
     def _due(self, every: int) -> bool:
         """Whether a periodic task runs at this step: every `every` steps (0: never) and at the last step."""
