@@ -589,7 +589,7 @@ def write_papers_row(result: dict[str, Any]) -> None:
     text = PAPERS.read_text() if PAPERS.exists() else PAPERS_HEADER
     lines = text.rstrip("\n").split("\n")
     replaced = [row if line.startswith(PAPERS_ROW_PREFIX) else line for line in lines]
-    if replaced == lines:
+    if not any(line.startswith(PAPERS_ROW_PREFIX) for line in lines):
         replaced.append(row)
     PAPERS.write_text("\n".join(replaced) + "\n")
 

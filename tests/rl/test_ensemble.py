@@ -22,6 +22,22 @@ def test_ensemble_equals_separate_networks() -> None:
         torch.testing.assert_close(out[k], h)
 
 
+def test_single_output_column_equals_batched_matmul() -> None:
+    torch.manual_seed(0)
+    ens = EnsembleMLP(members=2, in_dim=4, hidden_sizes=(8,), out_dim=1)
+    x = torch.randn(5, 4, requires_grad=True)
+    out = ens(x)
+    head = ens.layers[-1]
+    hidden = torch.relu(
+        torch.baddbmm(ens.layers[0].bias, x.unsqueeze(0).expand(2, -1, -1), ens.layers[0].weight)
+    )
+    expected = torch.baddbmm(head.bias, hidden, head.weight)
+    torch.testing.assert_close(out, expected)
+    (grad_ours,) = torch.autograd.grad(out.sum(), head.weight)
+    (grad_ref,) = torch.autograd.grad(expected.sum(), head.weight)
+    torch.testing.assert_close(grad_ours, grad_ref)
+
+
 def test_members_start_different_and_layer_norm_runs() -> None:
     ens = EnsembleMLP(members=2, in_dim=3, hidden_sizes=(4,), out_dim=1, layer_norm=True)
     out = ens(torch.randn(6, 3))

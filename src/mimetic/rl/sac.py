@@ -229,7 +229,7 @@ class SAC:
         saved = [h]
         last = len(self._critic_linears) - 1
         for i, layer in enumerate(self._critic_linears):
-            h = torch.baddbmm(layer.bias, h, layer.weight)
+            h = layer(h)
             if i < last:
                 h.relu_()
             saved.append(h)
@@ -242,14 +242,22 @@ class SAC:
         return dL/d(input[..., input_from:]) per member when `weight_grads` is False."""
         for i in range(len(self._critic_linears) - 1, -1, -1):
             layer = self._critic_linears[i]
+            single = layer.weight.shape[-1] == 1  # the Q head: products and sums, as in its forward
             if weight_grads:
-                torch.bmm(saved[i].transpose(1, 2), grad, out=layer.weight.grad)
+                assert layer.weight.grad is not None
+                if single:
+                    torch.sum(saved[i] * grad, 1, out=layer.weight.grad.squeeze(-1))
+                else:
+                    torch.bmm(saved[i].transpose(1, 2), grad, out=layer.weight.grad)
                 torch.sum(grad, 1, keepdim=True, out=layer.bias.grad)
             if i:
-                # ReLU's gradient, masked by its output as in torch's own relu backward
-                grad = torch.ops.aten.threshold_backward(
-                    torch.bmm(grad, layer.weight.transpose(1, 2)), saved[i], 0.0
+                back = (
+                    grad * layer.weight.transpose(1, 2)
+                    if single
+                    else torch.bmm(grad, layer.weight.transpose(1, 2))
                 )
+                # ReLU's gradient, masked by its output as in torch's own relu backward
+                grad = torch.ops.aten.threshold_backward(back, saved[i], 0.0)
             elif not weight_grads:
                 return torch.bmm(grad, layer.weight[:, input_from:].transpose(1, 2))
         return None
