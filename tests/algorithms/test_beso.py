@@ -236,3 +236,31 @@ def test_eval_options_need_a_diffusion_policy(tmp_path: Path, capsys: pytest.Cap
     policy.save(tmp_path / "p")
     assert _main(["eval", str(tmp_path / "p"), "--env", "CartPole-v1", "--guidance", "1"]) != 0
     assert "diffusion policies" in capsys.readouterr().err
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from mimetic.runtime import TrainerConfig, train
+
+    dataset = make_dict_dataset(episodes=3)
+    config = Config(batch_size=8, net=TINY, diffusion=DiffusionConfig(obs_window=2))
+    common = {"seed": 1, "eval_every": 0, "checkpoint_every": 3, "progress": False, "report": False}
+
+    def run(run_dir: Path, steps: int, resume: bool = False) -> None:
+        if resume:
+            train("beso", dataset, run_dir=run_dir, resume=True, steps=steps)
+        else:
+            trainer = TrainerConfig(steps=steps, tensorboard=False, **common)  # type: ignore[arg-type]
+            train("beso", dataset, run_dir=run_dir, config=config, trainer=trainer)
+
+    run(tmp_path / "straight", 6)
+    run(tmp_path / "split", 3)
+    run(tmp_path / "split", 6, resume=True)
+    weights = [
+        load_file(str(tmp_path / r / "checkpoints" / "step_6" / "modules.safetensors"))
+        for r in ("straight", "split")
+    ]
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key

@@ -6,4 +6,13 @@ from mimetic.policies.config import PolicyConfig
 from mimetic.policies.layout import ObsLayout
 from mimetic.policies.learned import POLICIES, TorchPolicy, build_policy, load
 
-__all__ = ["POLICIES", "ObsLayout", "Policy", "PolicyConfig", "TorchPolicy", "build_policy", "diffusion", "load"]
+__all__ = [
+    "POLICIES",
+    "ObsLayout",
+    "Policy",
+    "PolicyConfig",
+    "TorchPolicy",
+    "build_policy",
+    "diffusion",
+    "load",
+]

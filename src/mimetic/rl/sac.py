@@ -6,6 +6,13 @@ Actor-Critic for Discrete Action Settings").
 from any replay source, so SQIL, RLIF and RLPD-style demo mixing reuse it by changing only what
 goes into the batch. Optional LayerNorm in the critics follows RLPD (Ball et al. 2023), which
 needs it for stable learning from mixed offline and online data.
+
+Speed. A 256x256 update is bound by its matmuls, so the rest is kept out of their way: the critics
+are one batched ensemble (`EnsembleMLP`), each network's parameters and gradients live in one flat
+buffer stepped by one fused Adam call (`FlatAdam`), alpha's gradient is written by hand, and in the
+common case (continuous actions, no LayerNorm) the whole critic and actor backward passes are
+written out too, with no autograd graph. Acting runs in NumPy on views of the actor's weights.
+`tests/rl/test_sac.py` checks an update against a plain autograd step with torch.optim.Adam.
 """
 
 from __future__ import annotations
