@@ -56,6 +56,7 @@ def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
     )
     bc.set_defaults(func=_train_bc)
     _add_beso_parser(algos)
+    _add_online_parsers(algos)
     return train
 
 
@@ -118,29 +119,36 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_bc(args: argparse.Namespace) -> int:
-    from mimetic.cli import CliError
-    from mimetic.runtime.launch import train
-    from mimetic.runtime.trainer import ResumeError, TrainerConfig
-
-    trainer_fields = {
+def _trainer_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {
         "steps": args.steps,
         "seed": args.seed,
         "eval_every": args.eval_every,
         "eval_episodes": args.eval_episodes,
         "checkpoint_every": args.checkpoint_every,
     }
-    algo_fields = {
-        "policy": args.policy,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "valid_fraction": args.valid_fraction,
-    }
+
+
+def _launch(
+    algorithm: str,
+    args: argparse.Namespace,
+    flags: dict[str, Any],
+    *,
+    dataset: Any = None,
+    config: Any = None,
+    overrides: dict[str, Any] | None = None,
+) -> int:
+    """Start or resume a run of `algorithm`; `flags` are the CLI values that --resume must not get."""
+    from mimetic.cli import CliError
+    from mimetic.runtime.launch import train
+    from mimetic.runtime.trainer import ResumeError, TrainerConfig
+
+    trainer_fields = _trainer_fields(args)
     try:
         if args.resume:
             given = [
                 f"--{k.replace('_', '-')}"
-                for k, v in {**trainer_fields, **algo_fields}.items()
+                for k, v in {**trainer_fields, **flags}.items()
                 if v is not None and k != "steps"
             ]
             if given:
@@ -148,24 +156,27 @@ def _train_bc(args: argparse.Namespace) -> int:
                     f"--resume takes its settings from the run's config.json; drop {', '.join(given)}"
                 )
             result = train(
-                "bc",
-                args.dataset,
+                algorithm,
+                dataset,
                 run_dir=args.run_dir,
                 resume=True,
                 steps=args.steps,
                 progress=not args.no_progress,
             )
         else:
-            if args.dataset is None:
-                raise CliError("--dataset is required (unless --resume)")
             trainer = TrainerConfig(
                 progress=not args.no_progress, **{k: v for k, v in trainer_fields.items() if v is not None}
             )
-            overrides = {k: v for k, v in algo_fields.items() if v is not None}
             result = train(
-                "bc", args.dataset, env_id=args.env, run_dir=args.run_dir, trainer=trainer, **overrides
+                algorithm,
+                dataset,
+                env_id=args.env,
+                run_dir=args.run_dir,
+                config=config,
+                trainer=trainer,
+                **(overrides or {}),
             )
-    except ResumeError as err:
+    except (ResumeError, ValueError) as err:
         raise CliError(str(err)) from None
     last = result.summary.get("last")
     tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
@@ -173,6 +184,70 @@ def _train_bc(args: argparse.Namespace) -> int:
     if (result.run_dir / "report.html").is_file():
         print(f"report: {result.run_dir / 'report.html'}")
     return 0
+
+
+def _train_bc(args: argparse.Namespace) -> int:
+    from mimetic.cli import CliError
+
+    algo_fields = {
+        "policy": args.policy,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "valid_fraction": args.valid_fraction,
+    }
+    if args.dataset is None and not args.resume:
+        raise CliError("--dataset is required (unless --resume)")
+    overrides = {k: v for k, v in algo_fields.items() if v is not None}
+    return _launch("bc", args, algo_fields, dataset=args.dataset, overrides=overrides)
+
+
+def _train_online(args: argparse.Namespace) -> int:
+    from mimetic.cli import CliError
+
+    if args.env is None and not args.resume:
+        raise CliError("--env is required (unless --resume)")
+    return _launch(args.algorithm, args, {})
+
+
+def _add_online_parsers(algos: Any) -> None:
+    """`mimetic train ppo|sac --env ID`: reinforcement learning with the env's reward (the zoo's experts)."""
+    about = {
+        "ppo": ("proximal policy optimization (Schulman et al. 2017), tuned defaults per env", 250),
+        "sac": ("soft actor-critic (Haarnoja et al. 2018), discrete or continuous actions", 20000),
+    }
+    for name, (text, steps) in about.items():
+        parser = algos.add_parser(
+            name,
+            help=text,
+            description=f"{text.capitalize()}. Online RL: no dataset. One step is one "
+            + ("rollout-and-update iteration." if name == "ppo" else "env step plus one update."),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=f"example:\n  mimetic train {name} --env "
+            + ("CartPole-v1" if name == "ppo" else "Pendulum-v1")
+            + f" --run-dir runs/{name} --steps {steps} --seed 0",
+        )
+        parser.add_argument("--env", default=None, help="gymnasium env id to learn in")
+        parser.add_argument("--run-dir", required=True, help="folder for the run")
+        _add_trainer_args(parser, "PPO iterations" if name == "ppo" else "env steps")
+        parser.set_defaults(func=_train_online)
+
+
+def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
+    parser.add_argument("--steps", type=int, default=None, help=f"{unit} (with --resume, a new total)")
+    parser.add_argument("--seed", type=int, default=None, help="seed (default 0)")
+    parser.add_argument(
+        "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
+    )
+    parser.add_argument(
+        "--eval-episodes", type=int, default=None, help="episodes per evaluation (default 10)"
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
+    )
 
 
 def resolve_policy_dir(path: Path) -> Path:
@@ -286,16 +361,7 @@ def _train_beso(args: argparse.Namespace) -> int:
 
     from mimetic.algorithms.beso import Config
     from mimetic.cli import CliError
-    from mimetic.runtime.launch import train
-    from mimetic.runtime.trainer import ResumeError, TrainerConfig
 
-    trainer_fields = {
-        "steps": args.steps,
-        "seed": args.seed,
-        "eval_every": args.eval_every,
-        "eval_episodes": args.eval_episodes,
-        "checkpoint_every": args.checkpoint_every,
-    }
     algo_fields = {"batch_size": args.batch_size, "learning_rate": args.learning_rate}
     # CLI flag name -> DiffusionConfig field
     diffusion_flags = {
@@ -306,45 +372,23 @@ def _train_beso(args: argparse.Namespace) -> int:
         "steps_per_action": ("steps", args.steps_per_action),
         "sampler": ("sampler", args.sampler),
     }
+    flags = {**algo_fields, **{k: v for k, (_, v) in diffusion_flags.items()}}
+    if args.resume:
+        return _launch("beso", args, flags, dataset=args.dataset)
+    if args.dataset is None:
+        raise CliError("--dataset is required (unless --resume)")
     diffusion_fields = {name: value for name, value in diffusion_flags.values() if value is not None}
+    base = Config()
     try:
-        if args.resume:
-            flags = {**trainer_fields, **algo_fields, **{k: v for k, (_, v) in diffusion_flags.items()}}
-            given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None and k != "steps"]
-            if given:
-                raise CliError(
-                    f"--resume takes its settings from the run's config.json; drop {', '.join(given)}"
-                )
-            result = train(
-                "beso",
-                args.dataset,
-                run_dir=args.run_dir,
-                resume=True,
-                steps=args.steps,
-                progress=not args.no_progress,
-            )
-        else:
-            if args.dataset is None:
-                raise CliError("--dataset is required (unless --resume)")
-            trainer = TrainerConfig(
-                progress=not args.no_progress, **{k: v for k, v in trainer_fields.items() if v is not None}
-            )
-            base = Config()
-            config = replace(
-                base,
-                diffusion=replace(base.diffusion, **diffusion_fields),
-                **{k: v for k, v in algo_fields.items() if v is not None},
-            )
-            config.diffusion.check()
-            result = train(
-                "beso", args.dataset, env_id=args.env, run_dir=args.run_dir, config=config, trainer=trainer
-            )
-    except (ResumeError, ValueError) as err:
+        config = replace(
+            base,
+            diffusion=replace(base.diffusion, **diffusion_fields),
+            **{k: v for k, v in algo_fields.items() if v is not None},
+        )
+        config.diffusion.check()
+    except ValueError as err:
         raise CliError(str(err)) from None
-    last = result.summary.get("last")
-    tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
-    print(f"trained {result.summary['steps']} steps; run in {result.run_dir}{tail}")
-    return 0
+    return _launch("beso", args, flags, dataset=args.dataset, config=config)
 
 
 def _with_sampling(policy: Any, guidance: float | None, steps_per_action: int | None) -> Any:

@@ -1,0 +1,91 @@
+"""PPO as a registered algorithm: `mimetic train ppo --env ID` runs `mimetic.rl.PPO` in the Trainer.
+
+One Trainer step is one PPO iteration: collect `num_envs * rollout_steps` env steps with the current
+policy, then run the clipped-surrogate epochs on them (Schulman et al. 2017). Defaults per env come
+from `ppo_preset`. Checkpoints hold the networks, Adam's state and the normalizers; the envs' own
+state is not saved, so a resumed PPO run continues from fresh episodes (close to, but not bitwise
+equal to, an uninterrupted run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from mimetic.algorithms.base import ALGORITHMS
+from mimetic.algorithms.online import ExportingPolicy, RunningStatsState
+from mimetic.policies.actor import policy_from_actor
+from mimetic.policies.learned import TorchPolicy
+from mimetic.rl.ppo import PPO as PPOLearnerCore
+from mimetic.rl.ppo import PPOConfig, ppo_preset
+from mimetic.rl.rollout import Rollout, VecCollector
+
+
+def export_ppo_policy(core: PPOLearnerCore, observation_space: gym.spaces.Box) -> TorchPolicy:
+    """The deterministic PPO actor (argmax or mean) as a `discrete` or `mlp` policy."""
+    net = core.net
+    params = dict(net.named_parameters())
+    layers = []
+    for i in range(net.depth):
+        weight, bias = params[f"hidden_weight_{i}"], params[f"hidden_bias_{i}"]
+        layers.append((weight[0].detach().numpy().T, bias[0, 0].detach().numpy()))
+    layers.append((params["actor_weight"].detach().numpy().T, params["actor_bias"].detach().numpy()))
+    mean = std = None
+    if core.obs_rms is not None:
+        mean, std = core.obs_rms.mean, np.sqrt(core.obs_rms.var + 1e-8)
+    kind = "discrete" if net.discrete else "mlp"
+    return policy_from_actor(
+        kind, layers, core.cfg.activation, observation_space, core.action_space, mean, std
+    )
+
+
+class PPOTrainerLearner:
+    """Adapts `mimetic.rl.PPO` to the Trainer's learner protocol."""
+
+    def __init__(self, config: PPOConfig, env_id: str, seed: int) -> None:
+        self.config = config
+        self.collector = VecCollector(env_id, config.num_envs, seed)
+        space = self.collector.single_observation_space
+        if not isinstance(space, gym.spaces.Box):
+            raise ValueError(f"PPO needs Box observations, {env_id} has {space}")
+        self.observation_space = space
+        self.core = PPOLearnerCore(config, space, self.collector.single_action_space, seed)
+        self.policy = ExportingPolicy(self.core.policy(), lambda: export_ppo_policy(self.core, space))
+        self._stats = RunningStatsState({"obs_rms": self.core.obs_rms, "ret_rms": self.core.ret_rms})
+
+    def sample(self, rng: np.random.Generator) -> Rollout:
+        return self.collector.rollout(self.core.act, self.config.rollout_steps)
+
+    def update(self, batch: Rollout) -> dict[str, float]:
+        metrics = self.core.update(batch)
+        metrics["env_steps"] = float(self.collector.total_steps)
+        return metrics
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"actor_critic": self.core.net, "normalizers": self._stats}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"actor_critic": self.core.optimizer}  # type: ignore[dict-item]  # FlatAdam has the same API
+
+    def validation_loss(self) -> float | None:
+        return None
+
+
+@ALGORITHMS.register("ppo")
+class PPO:
+    """Proximal Policy Optimization, registered as "ppo" (online: no dataset)."""
+
+    Config = PPOConfig
+    needs_dataset = False
+
+    @staticmethod
+    def default_config(env_id: str) -> PPOConfig:
+        return ppo_preset(env_id)
+
+    @staticmethod
+    def build(dataset: Any, config: PPOConfig, *, env_id: str, seed: int = 0, **_: Any) -> PPOTrainerLearner:
+        return PPOTrainerLearner(config, env_id, seed)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mimetic
+from mimetic.cli import main
+from mimetic.policies.learned import load
+from mimetic.rl.ppo import PPOConfig
+from mimetic.rl.sac import SACConfig
+from mimetic.runtime.trainer import TrainerConfig
+
+
+def _quiet(steps: int, every: int) -> TrainerConfig:
+    return TrainerConfig(
+        steps=steps, eval_every=every, checkpoint_every=every, eval_episodes=2, progress=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kind", "obs_norm"),
+    [("CartPole-v1", "discrete", False), ("Pendulum-v1", "mlp", True)],
+)
+def test_exported_ppo_policy_acts_like_the_learner(
+    tmp_path: Path, env_id: str, kind: str, obs_norm: bool
+) -> None:
+    cfg = PPOConfig(num_envs=2, rollout_steps=16, update_epochs=1, minibatch_size=32, normalize_obs=obs_norm)
+    result = mimetic.train("ppo", env_id=env_id, run_dir=tmp_path / "run", config=cfg, trainer=_quiet(3, 3))
+    saved = load(tmp_path / "run" / "policy")
+    assert saved.name == kind
+    dim = 4 if env_id == "CartPole-v1" else 3
+    obs = np.random.default_rng(0).standard_normal((16, dim)).astype(np.float32)
+    ours, _ = result.policy.act(obs)
+    theirs, _ = saved.act(obs)
+    if kind == "discrete":
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        np.testing.assert_allclose(ours, theirs, atol=1e-4)
+
+
+@pytest.mark.parametrize(("env_id", "kind"), [("Pendulum-v1", "gaussian"), ("CartPole-v1", "discrete")])
+def test_exported_sac_policy_acts_like_the_learner(tmp_path: Path, env_id: str, kind: str) -> None:
+    cfg = SACConfig(learning_starts=20, batch_size=16, hidden_sizes=(32, 32))
+    result = mimetic.train("sac", env_id=env_id, run_dir=tmp_path / "run", config=cfg, trainer=_quiet(40, 40))
+    saved = load(tmp_path / "run" / "policy")
+    assert saved.name == kind
+    dim = 3 if env_id == "Pendulum-v1" else 4
+    obs = np.random.default_rng(1).standard_normal((16, dim)).astype(np.float32)
+    ours, _ = result.policy.act(obs)
+    theirs, _ = saved.act(obs)
+    np.testing.assert_allclose(
+        np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64), atol=1e-4
+    )
+
+
+def test_train_ppo_cli_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = str(tmp_path / "ppo")
+    args = ["train", "ppo", "--env", "CartPole-v1", "--run-dir", run, "--seed", "1", "--no-progress"]
+    assert (
+        main([*args, "--steps", "4", "--eval-every", "2", "--checkpoint-every", "2", "--eval-episodes", "2"])
+        == 0
+    )
+    assert "trained 4 steps" in capsys.readouterr().out
+    assert main(["train", "ppo", "--run-dir", run, "--resume", "--steps", "6", "--no-progress"]) == 0
+    assert "trained 6 steps" in capsys.readouterr().out
+    assert main(["train", "ppo", "--run-dir", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert "--env is required" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ppo_through_the_trainer_solves_cartpole(tmp_path: Path) -> None:
+    result = mimetic.train("ppo", env_id="CartPole-v1", run_dir=tmp_path / "run", trainer=_quiet(250, 250))
+    assert result.summary["last"]["return_mean"] >= 450.0
