@@ -52,3 +52,32 @@ def test_entries_load_and_errors(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="unknown zoo quality"):
         zoo.entry("CartPole-v1", "great", tmp_path)
     assert zoo.env_folder("mimetic/Avoiding-v0") == "mimetic__Avoiding-v0"
+
+
+SHIPPED = zoo.entries()
+
+
+@pytest.mark.parametrize("entry", [e for e in SHIPPED if e.quality == "expert"], ids=lambda e: e.env_id)
+def test_shipped_expert_reproduces_its_recorded_return(entry: zoo.ZooEntry) -> None:
+    """Five fresh episodes land within 10% of the random-to-expert range of the recorded return."""
+    import mimetic
+
+    policy = zoo.load(entry.env_id, "expert")
+    result = mimetic.evaluate(policy, entry.env_id, episodes=5, seed=entry.eval_seed)
+    record = json.loads((entry.path / zoo.ENTRY_FILE).read_text())
+    tolerance = 0.1 * abs(entry.return_mean - record["random_return"])
+    assert abs(result.mean - entry.return_mean) <= tolerance
+
+
+@pytest.mark.parametrize("env_id", sorted({e.env_id for e in SHIPPED}))
+def test_shipped_qualities_are_ordered(env_id: str) -> None:
+    returns = {e.quality: e.return_mean for e in SHIPPED if e.env_id == env_id}
+    assert set(returns) == set(zoo.QUALITIES)
+    assert returns["low"] < returns["medium"] < returns["expert"]
+    import gymnasium as gym
+
+    env = gym.make(env_id)
+    obs, _ = env.reset(seed=0)
+    for quality in zoo.QUALITIES:
+        action, _ = zoo.load(env_id, quality).act(obs[None])
+        assert env.action_space.contains(action[0])
