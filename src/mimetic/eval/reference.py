@@ -24,6 +24,18 @@ REFERENCE_RETURNS: dict[str, ReferenceReturns] = {
         source="random: scripts/reference_returns.py; expert: the 500-step time limit, which the scripted "
         "expert (mimetic.experts.scripted.CartPoleExpert) reaches on every seed",
     ),
+    "Acrobot-v1": ReferenceReturns(
+        random=-499.6,
+        expert=-75.7,
+        source="random: scripts/reference_returns.py; expert: the zoo's PPO expert, 50 episodes "
+        "(src/mimetic/experts/zoo/Acrobot-v1/expert/zoo.json)",
+    ),
+    "MountainCar-v0": ReferenceReturns(
+        random=-200.0,
+        expert=-120.15,
+        source="random: scripts/reference_returns.py (no random episode reaches the flag); expert: the "
+        "scripted MountainCarExpert, 20 episodes seeded 0..19",
+    ),
     "Pendulum-v1": ReferenceReturns(
         random=-1171.8,
         expert=-130.2,
