@@ -32,6 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
+from docs_section import write_section  # noqa: E402
 
 import mimetic.envs  # noqa: E402, F401
 from mimetic.trading.backtest import backtest_strategies, equity_curve, run_backtest, step_profits  # noqa: E402
@@ -220,17 +221,7 @@ def write_doc(result: dict[str, Any]) -> None:
         )
     lines += ["", "Raw JSON: `benchmarks/results/backtest.json`.", end]
     section = "\n".join(lines)
-    text = (
-        DOC.read_text()
-        if DOC.exists()
-        else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
-    )
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, start, end, section)
 
 
 def main() -> None:

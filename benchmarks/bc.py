@@ -40,6 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from docs_section import upsert_row, write_section  # noqa: E402
 
 from mimetic.data import Dataset, DatasetMetadata, Trajectory  # noqa: E402
 from mimetic.policies import PolicyConfig  # noqa: E402
@@ -513,17 +514,7 @@ def write_doc(result: dict[str, Any]) -> None:
             )
     lines += ["", "Raw JSON: `benchmarks/results/bc.json`.", end]
     section = "\n".join(lines)
-    text = (
-        DOC.read_text()
-        if DOC.exists()
-        else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
-    )
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, start, end, section)
 
 
 PAPERS = ROOT / "docs" / "papers.md"
@@ -586,12 +577,7 @@ def write_papers_row(result: dict[str, Any]) -> None:
         + "; ".join(parts)
         + f" ({result['date']}, benchmarks/results/bc.json) |"
     )
-    text = PAPERS.read_text() if PAPERS.exists() else PAPERS_HEADER
-    lines = text.rstrip("\n").split("\n")
-    replaced = [row if line.startswith(PAPERS_ROW_PREFIX) else line for line in lines]
-    if not any(line.startswith(PAPERS_ROW_PREFIX) for line in lines):
-        replaced.append(row)
-    PAPERS.write_text("\n".join(replaced) + "\n")
+    upsert_row(PAPERS, PAPERS_ROW_PREFIX, row, PAPERS_HEADER)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from docs_section import write_section  # noqa: E402
 from gymnasium import spaces  # noqa: E402
 
 import mimetic  # noqa: E402
@@ -198,17 +199,7 @@ def write_doc(result: dict[str, Any]) -> None:
         )
     lines += ["", f"Goal: {result['goal']}. Raw JSON: `benchmarks/results/data_load.json`.", end]
     section = "\n".join(lines)
-    text = (
-        DOC.read_text()
-        if DOC.exists()
-        else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
-    )
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, start, end, section)
 
 
 def main() -> None:

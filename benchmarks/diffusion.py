@@ -38,6 +38,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from docs_section import upsert_row, write_section  # noqa: E402
 
 import mimetic.envs  # noqa: E402,F401  (registers the envs)
 from mimetic.algorithms.beso import Config as BesoConfig  # noqa: E402
@@ -327,17 +328,8 @@ def write_doc(result: dict[str, Any]) -> None:
         "Raw JSON: `benchmarks/results/diffusion.json`.",
         end,
     ]
-    text = (
-        DOC.read_text()
-        if DOC.exists()
-        else "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
-    )
     section = "\n".join(lines)
-    if start in text and end in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, start, end, section)
 
 
 PAPERS = ROOT / "docs" / "papers.md"
@@ -384,15 +376,8 @@ def write_papers_rows(result: dict[str, Any]) -> None:
         )
         + f" (Avoiding-v0; {result['date']}, benchmarks/results/diffusion.json) |",
     }
-    text = PAPERS.read_text() if PAPERS.exists() else PAPERS_HEADER
-    lines = text.rstrip("\n").split("\n")
     for prefix, row in rows.items():
-        at = [i for i, line in enumerate(lines) if line.startswith(prefix)]
-        if at:
-            lines[at[0]] = row
-        else:
-            lines.append(row)
-    PAPERS.write_text("\n".join(lines) + "\n")
+        upsert_row(PAPERS, prefix, row, PAPERS_HEADER)
 
 
 def plot(paths_by_env: dict[str, dict[str, Any]], out: Path) -> None:

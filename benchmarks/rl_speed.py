@@ -42,6 +42,8 @@ from mimetic.rl.rollout import VecCollector  # noqa: E402
 from mimetic.rl.sac import SAC, SACConfig  # noqa: E402
 
 torch.set_num_threads(1)
+from docs_section import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "rl_speed.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -315,13 +317,7 @@ def write_doc(result: dict[str, Any]) -> None:
         ]
     lines += ["", "Raw JSON: `benchmarks/results/rl_speed.json`.", end]
     section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, start, end, section)
 
 
 def main() -> None:

@@ -1,0 +1,33 @@
+"""Shared by the benchmark scripts: replace one script's marked section of a Markdown page.
+
+Each script owns the text between `<!-- name:start -->` and `<!-- name:end -->` in
+docs/benchmarks.md and rewrites only that, so scripts run in any order without clobbering
+each other's tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_HEADER = "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
+
+
+def write_section(doc: Path, start: str, end: str, section: str, header: str = DEFAULT_HEADER) -> None:
+    """Put `section` (which begins with `start` and ends with `end`) into `doc`, replacing the old one."""
+    text = doc.read_text() if doc.exists() else header
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text)
+
+
+def upsert_row(page: Path, prefix: str, row: str, header: str) -> None:
+    """Replace the table row of `page` that starts with `prefix`, or append `row` (creating the page)."""
+    text = page.read_text() if page.exists() else header
+    lines = text.rstrip("\n").split("\n")
+    if any(line.startswith(prefix) for line in lines):
+        lines = [row if line.startswith(prefix) else line for line in lines]
+    else:
+        lines.append(row)
+    page.write_text("\n".join(lines) + "\n")
