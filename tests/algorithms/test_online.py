@@ -73,3 +73,23 @@ def test_train_ppo_cli_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_ppo_through_the_trainer_solves_cartpole(tmp_path: Path) -> None:
     result = mimetic.train("ppo", env_id="CartPole-v1", run_dir=tmp_path / "run", trainer=_quiet(250, 250))
     assert result.summary["last"]["return_mean"] >= 450.0
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "sac"])
+def test_same_seed_gives_bitwise_equal_weights(tmp_path: Path, algorithm: str) -> None:
+    from safetensors.torch import load_file
+
+    if algorithm == "sac":
+        cfg: PPOConfig | SACConfig = SACConfig(learning_starts=30, batch_size=16, hidden_sizes=(16, 16))
+        env_id, steps = "Pendulum-v1", 60
+    else:
+        cfg = PPOConfig(num_envs=2, rollout_steps=16, update_epochs=2, minibatch_size=16)
+        env_id, steps = "CartPole-v1", 3
+    weights = []
+    for i in range(2):
+        mimetic.train(
+            algorithm, env_id=env_id, run_dir=tmp_path / str(i), config=cfg, trainer=_quiet(steps, steps)
+        )
+        weights.append(load_file(str(tmp_path / str(i) / "policy" / "policy.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])

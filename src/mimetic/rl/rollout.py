@@ -67,6 +67,8 @@ class VecCollector:
         self.reward_fn: RewardFn = reward_fn or EnvReward()
         self.obs, _ = self.envs.reset(seed=seed)
         self.envs.action_space.seed(seed)
+        # warm-up exploration samples single actions; an unseeded space would make runs differ
+        self.envs.single_action_space.seed(seed)
         self._running_return = np.zeros(num_envs)
         self._running_length = np.zeros(num_envs, dtype=np.int64)
         self.finished_returns: list[float] = []
