@@ -34,26 +34,12 @@ def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
     bc.add_argument(
         "--run-dir", required=True, help="folder for the run (must not hold a run unless --resume)"
     )
-    bc.add_argument(
-        "--steps", type=int, default=None, help="gradient steps (default 10000; with --resume, a new total)"
-    )
-    bc.add_argument("--seed", type=int, default=None, help="seed for weights and minibatches (default 0)")
     bc.add_argument("--batch-size", type=int, default=None, help="minibatch size (default 100)")
     bc.add_argument("--learning-rate", type=float, default=None, help="Adam step size (default 1e-3)")
     bc.add_argument(
-        "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
-    )
-    bc.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default 10)")
-    bc.add_argument(
-        "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
-    )
-    bc.add_argument(
         "--valid-fraction", type=float, default=None, help="episodes held out for the validation loss"
     )
-    bc.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    bc.add_argument(
-        "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
-    )
+    _add_trainer_args(bc, "gradient steps (default 10000)")
     bc.set_defaults(func=_train_bc)
     _add_beso_parser(algos)
     _add_online_parsers(algos)
@@ -233,8 +219,10 @@ def _add_online_parsers(algos: Any) -> None:
 
 
 def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
-    parser.add_argument("--steps", type=int, default=None, help=f"{unit} (with --resume, a new total)")
-    parser.add_argument("--seed", type=int, default=None, help="seed (default 0)")
+    parser.add_argument("--steps", type=int, default=None, help=f"{unit}; with --resume, a new total")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of weights, sampling and envs (default 0)"
+    )
     parser.add_argument(
         "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
     )
@@ -321,10 +309,6 @@ def _add_beso_parser(algos: Any) -> None:
     beso.add_argument(
         "--run-dir", required=True, help="folder for the run (must not hold a run unless --resume)"
     )
-    beso.add_argument(
-        "--steps", type=int, default=None, help="gradient steps (default 10000; with --resume, a new total)"
-    )
-    beso.add_argument("--seed", type=int, default=None, help="seed for weights and minibatches (default 0)")
     beso.add_argument("--batch-size", type=int, default=None, help="minibatch size (default 256)")
     beso.add_argument("--learning-rate", type=float, default=None, help="AdamW step size (default 1e-4)")
     beso.add_argument(
@@ -342,17 +326,7 @@ def _add_beso_parser(algos: Any) -> None:
         "--steps-per-action", type=int, default=None, help="denoising steps per action (default 3)"
     )
     beso.add_argument("--sampler", default=None, choices=["ddim", "euler", "heun"], help="default ddim")
-    beso.add_argument(
-        "--eval-every", type=int, default=None, help="steps between evaluations (default 1000; 0: never)"
-    )
-    beso.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default 10)")
-    beso.add_argument(
-        "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
-    )
-    beso.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    beso.add_argument(
-        "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
-    )
+    _add_trainer_args(beso, "gradient steps (default 10000)")
     beso.set_defaults(func=_train_beso)
 
 
