@@ -139,7 +139,7 @@ class Trainer:
                     self._log(record, writer)
                     progress.update(
                         task,
-                        loss=f"{record.get('loss', float('nan')):.4g}",
+                        loss=f"{_headline_loss(record):.4g}",
                         ret="-" if last_eval is None else f"{last_eval:.1f}",
                     )
                 if at_checkpoint:
@@ -293,3 +293,13 @@ def _tensorboard_writer(run_dir: Path) -> Any:
     except ImportError:  # tensorboard is optional; metrics.jsonl is the record
         return None
     return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def _headline_loss(record: dict[str, Any]) -> float:
+    """The loss the progress bar shows: "loss", or the first "loss/..." (RL learners log several)."""
+    if "loss" in record:
+        return float(record["loss"])
+    for key, value in record.items():
+        if key.startswith("loss/"):
+            return float(value)
+    return float("nan")
