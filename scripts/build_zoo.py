@@ -130,6 +130,7 @@ def main() -> None:
                 "algorithm": args.algo,
                 "return_mean": final.mean,
                 "return_std": final.std,
+                "returns": final.returns,
                 "episodes": FINAL_EPISODES,
                 "eval_seed": FINAL_SEED,
                 "command": command,
