@@ -1,6 +1,6 @@
 """Benchmark: the RL engine against stable-baselines3 2.9.2, side by side, same process, same budgets.
 
-    pip install torch==2.13.0 && pip install -e ".[compare]"     # adds stable-baselines3 and MuJoCo
+    pip install torch==2.13.0 && pip install -e ".[compare]"     # adds stable-baselines3
     python benchmarks/rl_speed.py [--ppo-steps 100000] [--sac-steps 50000] [--only ppo|sac|limits]
 
 Measures, all single-threaded (torch.set_num_threads(1)):
