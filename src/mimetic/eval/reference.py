@@ -30,6 +30,12 @@ REFERENCE_RETURNS: dict[str, ReferenceReturns] = {
         source="random: scripts/reference_returns.py; expert: the zoo's PPO expert, 50 episodes "
         "(src/mimetic/experts/zoo/Acrobot-v1/expert/zoo.json)",
     ),
+    "HalfCheetah-v5": ReferenceReturns(
+        random=-281.1,
+        expert=6381.1,
+        source="random: uniform actions, 50 episodes seeded 100000..100049 (scripts/build_zoo.py); expert: "
+        "the zoo's SAC expert, same seeds (src/mimetic/experts/zoo/HalfCheetah-v5/expert/zoo.json)",
+    ),
     "MountainCar-v0": ReferenceReturns(
         random=-200.0,
         expert=-120.15,
