@@ -26,6 +26,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,24 +64,34 @@ def eval_return(policy_act: Any, env_id: str) -> float:
     return float(collect(_Wrap(), env_id, EVAL_EPISODES, EVAL_SEED).returns().mean())
 
 
+def timed_run(train: Callable[[], int], act: Callable[[Any], Any], env_id: str) -> dict[str, Any]:
+    """Run `train` (which returns the env steps it took) under both clocks, then score `act`."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    steps = train()
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    return {
+        "steps": steps,
+        "seconds": seconds,
+        "steps_per_s": steps / seconds,
+        "cpu_seconds": cpu_seconds,
+        "cpu_steps_per_s": steps / cpu_seconds,
+        "return": eval_return(act, env_id),
+    }
+
+
 # ---- PPO ------------------------------------------------------------------------------------
 def ppo_mimetic(steps: int, seed: int) -> dict[str, Any]:
     cfg = ppo_preset("CartPole-v1")
     collector = VecCollector("CartPole-v1", cfg.num_envs, seed)
     learner = PPO(cfg, collector.single_observation_space, collector.single_action_space, seed)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    while collector.total_steps < steps:
-        learner.update(collector.rollout(learner.act, cfg.rollout_steps))
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+
+    def train() -> int:
+        while collector.total_steps < steps:
+            learner.update(collector.rollout(learner.act, cfg.rollout_steps))
+        return collector.total_steps
+
     policy = learner.policy()
-    return {
-        "steps": collector.total_steps,
-        "seconds": seconds,
-        "steps_per_s": collector.total_steps / seconds,
-        "cpu_seconds": cpu_seconds,
-        "cpu_steps_per_s": collector.total_steps / cpu_seconds,
-        "return": eval_return(lambda o: policy.act(o)[0], "CartPole-v1"),
-    }
+    return timed_run(train, lambda o: policy.act(o)[0], "CartPole-v1")
 
 
 def ppo_sb3(steps: int, seed: int) -> dict[str, Any]:
@@ -107,17 +118,12 @@ def ppo_sb3(steps: int, seed: int) -> dict[str, Any]:
         device="cpu",
         verbose=0,
     )
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model.learn(total_timesteps=steps)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    return {
-        "steps": int(model.num_timesteps),
-        "seconds": seconds,
-        "steps_per_s": model.num_timesteps / seconds,
-        "cpu_seconds": cpu_seconds,
-        "cpu_steps_per_s": model.num_timesteps / cpu_seconds,
-        "return": eval_return(lambda o: model.predict(o, deterministic=True)[0], "CartPole-v1"),
-    }
+
+    def train() -> int:
+        model.learn(total_timesteps=steps)
+        return int(model.num_timesteps)
+
+    return timed_run(train, lambda o: model.predict(o, deterministic=True)[0], "CartPole-v1")
 
 
 # ---- SAC ------------------------------------------------------------------------------------
@@ -130,24 +136,19 @@ def sac_mimetic(steps: int, seed: int) -> dict[str, Any]:
     collector = VecCollector(SAC_ENV, 1, seed)
     learner = SAC(cfg, collector.single_observation_space, collector.single_action_space, seed)
     replay, rng = ReplayBuffer(cfg.buffer_size), np.random.default_rng(seed)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    while collector.total_steps < steps:
-        if collector.total_steps < cfg.learning_starts:
-            action = np.array([collector.single_action_space.sample()])
-        else:
-            action = learner.act(collector.obs)
-        replay.add(*collector.step(action)[:5])
-        if collector.total_steps >= cfg.learning_starts:
-            learner.update(replay.sample(cfg.batch_size, rng))
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    return {
-        "steps": collector.total_steps,
-        "seconds": seconds,
-        "steps_per_s": collector.total_steps / seconds,
-        "cpu_seconds": cpu_seconds,
-        "cpu_steps_per_s": collector.total_steps / cpu_seconds,
-        "return": eval_return(lambda o: learner.act(o, deterministic=True), SAC_ENV),
-    }
+
+    def train() -> int:
+        while collector.total_steps < steps:
+            if collector.total_steps < cfg.learning_starts:
+                action = np.array([collector.single_action_space.sample()])
+            else:
+                action = learner.act(collector.obs)
+            replay.add(*collector.step(action)[:5])
+            if collector.total_steps >= cfg.learning_starts:
+                learner.update(replay.sample(cfg.batch_size, rng))
+        return collector.total_steps
+
+    return timed_run(train, lambda o: learner.act(o, deterministic=True), SAC_ENV)
 
 
 def sac_sb3(steps: int, seed: int) -> dict[str, Any]:
@@ -166,17 +167,12 @@ def sac_sb3(steps: int, seed: int) -> dict[str, Any]:
         device="cpu",
         verbose=0,
     )
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model.learn(total_timesteps=steps)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    return {
-        "steps": int(model.num_timesteps),
-        "seconds": seconds,
-        "steps_per_s": model.num_timesteps / seconds,
-        "cpu_seconds": cpu_seconds,
-        "cpu_steps_per_s": model.num_timesteps / cpu_seconds,
-        "return": eval_return(lambda o: model.predict(o, deterministic=True)[0], SAC_ENV),
-    }
+
+    def train() -> int:
+        model.learn(total_timesteps=steps)
+        return int(model.num_timesteps)
+
+    return timed_run(train, lambda o: model.predict(o, deterministic=True)[0], SAC_ENV)
 
 
 # ---- limits ---------------------------------------------------------------------------------
