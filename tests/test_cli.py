@@ -109,3 +109,16 @@ def test_collect_trading_strategy_with_env_args(tmp_path: Path) -> None:
     assert set(np.unique(ds[0].acts).tolist()) <= {0.0, 1.0}
     assert mimetic.validate(ds) == []
     assert main(["collect", "mimetic/Trading-v0", "--expert", "magic", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_collect_with_an_sb3_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = Path(__file__).parent / "experts" / "fixtures" / "sb3" / "sac_pendulum.zip"
+    out = tmp_path / "sb3.npz"
+    args = ["collect", "Pendulum-v1", "--expert", f"sb3:{model}", "--episodes", "2", "--out", str(out)]
+    assert main([*args, "--format", "npz"]) == 0
+    ds = mimetic.load(out)
+    assert len(ds) == 2 and mimetic.validate(ds, env="Pendulum-v1") == []
+    assert np.all(np.abs(ds[0].acts) <= 2.0)
+    # a model for another env is one line naming the file, not a traceback
+    assert main(["collect", "CartPole-v1", "--expert", f"sb3:{model}", "--out", str(tmp_path / "x")]) == 2
+    assert "sac_pendulum.zip: a SAC model does not fit" in capsys.readouterr().err

@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         "--expert",
         default="scripted",
         help="'scripted' (the built-in controller for ENV), 'zoo' or 'zoo:expert|medium|low' (a shipped "
-        "policy), a saved policy folder, or for mimetic/Trading-v0 a strategy name (dual-thrust, buy-hold, "
-        "short-hold, macd, sma-cross, hindsight-teacher)",
+        "policy), a saved policy folder, 'sb3:MODEL.zip' (a stable-baselines3 model, read without SB3 or "
+        "pickle), or for mimetic/Trading-v0 a strategy name (dual-thrust, buy-hold, short-hold, macd, "
+        "sma-cross, hindsight-teacher)",
     )
     col.add_argument(
         "--env-arg",
@@ -196,6 +197,18 @@ def _resolve_expert(spec: str, env_id: str, seed: int) -> Any:
         from mimetic import zoo
 
         return zoo.load(env_id, spec.partition(":")[2] or "expert")
+    if spec.startswith("sb3:"):
+        import gymnasium as gym
+
+        from mimetic.experts.sb3 import SB3FormatError, load_sb3
+
+        env = gym.make(env_id)
+        try:
+            return load_sb3(spec[4:], env.observation_space, env.action_space)
+        except SB3FormatError as err:
+            raise CliError(str(err)) from err
+        finally:
+            env.close()
     if Path(spec).is_dir():
         from mimetic.policies.learned import load
 
@@ -207,7 +220,7 @@ def _resolve_expert(spec: str, env_id: str, seed: int) -> Any:
             return lambda env: make_strategy(spec, env)
         raise CliError(f"unknown strategy '{spec}' for {env_id}; valid: {', '.join(STRATEGIES.names())}")
     raise CliError(
-        f"unknown expert '{spec}' for {env_id}; valid: 'scripted', 'zoo[:quality]' or a policy folder "
+        f"unknown expert '{spec}' for {env_id}; valid: 'scripted', 'zoo[:quality]', 'sb3:MODEL.zip' or a policy folder "
         f"(scripted experts exist for {', '.join(SCRIPTED_EXPERTS.names())})"
     )
 
