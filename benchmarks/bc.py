@@ -3,10 +3,13 @@
 Same demonstration files, same evaluation protocol, same machine type as the recorded anchor runs
 (`../shared/anchors/`, read here and only here):
   - data: `anchors/data/<task>_expert.npz` (10 deterministic expert episodes each), the first N
-    episodes for N in --demos (N larger than the file holds is reported as not run);
+    episodes for N in --demos; where the anchors have no file (HalfCheetah-v5, Hopper-v5) or N is
+    larger than the file holds (25), N episodes of mimetic's zoo expert instead (`mimetic.zoo`,
+    env seeds 0..N-1, deterministic), and the row says so;
   - evaluation: `anchors/common/evalproto.py` itself: 20 episodes, env seeds 10000..10019,
     deterministic actions, one env; normalized with the expert/random means stored in
-    `anchors/imitation/results.json`;
+    `anchors/imitation/results.json` (for tasks the anchors did not run: mimetic's reference table,
+    `mimetic.eval.reference`);
   - wall-clock: the whole `mimetic.train(...)` call (dataset to tensors, normalizers, network, all
     gradient steps, the final checkpoint and policy save), with evaluation during training and the
     run report off; as the anchors time construction + training only.
@@ -42,7 +45,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from docs_section import upsert_row, write_section  # noqa: E402
 
+from mimetic import zoo  # noqa: E402
 from mimetic.data import Dataset, DatasetMetadata, Trajectory  # noqa: E402
+from mimetic.eval.reference import REFERENCE_RETURNS  # noqa: E402
+from mimetic.experts import collect  # noqa: E402
 from mimetic.policies import PolicyConfig  # noqa: E402
 from mimetic.runtime import TrainerConfig, train  # noqa: E402
 
@@ -57,12 +63,17 @@ DOC = ROOT / "docs" / "benchmarks.md"
 TASKS: dict[str, dict[str, Any]] = {
     "CartPole-v1": {"policy": "discrete", "steps": 1_000},
     "Pendulum-v1": {"policy": "mlp", "steps": 2_000},
+    "HalfCheetah-v5": {"policy": "mlp", "steps": 10_000},
+    "Hopper-v5": {"policy": "mlp", "steps": 10_000},
 }
+ANCHOR_DATA, ZOO_DATA = "anchors", "zoo expert"
 HIDDEN = (256, 256)
 BATCH = 100
 
 
 def anchor_demos(task: str) -> list[Trajectory]:
+    if not (ANCHORS / "data" / f"{task}_expert.npz").is_file():
+        return []
     sys.path.insert(0, str(ANCHORS / "common"))
     import evalproto  # the anchors' own module: numpy + gymnasium only
 
@@ -94,10 +105,31 @@ def anchor_eval(policy: Any, task: str) -> dict[str, Any]:
     return result
 
 
+def has_zoo_expert(task: str) -> bool:
+    return any(e.env_id == task and e.quality == "expert" for e in zoo.entries())
+
+
+def zoo_demos(task: str, n: int) -> list[Trajectory]:
+    """n deterministic episodes of mimetic's shipped expert for `task` (env seeds 0..n-1)."""
+    return list(collect(zoo.load(task, "expert"), task, n, seed=0).episodes)
+
+
+def demo_sets(task: str, counts: list[int]) -> dict[int, tuple[list[Trajectory], str]]:
+    """Per demo count: the episodes to train on and where they come from (anchor file first)."""
+    anchor = anchor_demos(task)
+    needed = [n for n in counts if n > len(anchor)]
+    extra = zoo_demos(task, max(needed)) if needed else []
+    return {n: (anchor[:n], ANCHOR_DATA) if n <= len(anchor) else (extra[:n], ZOO_DATA) for n in counts}
+
+
 def reference(task: str) -> tuple[float, float]:
-    """(expert, random) mean returns on the 20 eval seeds, from the imitation anchor's results.json."""
+    """(expert, random) mean returns on the 20 eval seeds, from the imitation anchor's results.json;
+    tasks the anchors did not run use mimetic's reference table (its own seeds)."""
     tasks = json.loads((ANCHORS / "imitation" / "results.json").read_text())["tasks"]
-    return tasks[task]["expert"]["mean"], tasks[task]["random"]["mean"]
+    if task in tasks:
+        return tasks[task]["expert"]["mean"], tasks[task]["random"]["mean"]
+    ref = REFERENCE_RETURNS[task]
+    return ref.expert, ref.random
 
 
 def normalized(ret: float, task: str) -> float:
@@ -193,7 +225,14 @@ def plain_matmul_gflops(shapes: list[tuple[int, int]], batch: int, seconds: floa
 
 
 def run_one(
-    task: str, demos: list[Trajectory], n: int, seed: int, steps: int, tmp: Path, **trainer_kw: Any
+    task: str,
+    demos: list[Trajectory],
+    n: int,
+    seed: int,
+    steps: int,
+    tmp: Path,
+    data: str = ANCHOR_DATA,
+    **trainer_kw: Any,
 ) -> tuple[dict[str, Any], Any]:
     env = gym.make(task)
     meta = DatasetMetadata(
@@ -235,6 +274,7 @@ def run_one(
         "task": task,
         "policy": spec["policy"],
         "demos": n,
+        "data": data,
         "seed": seed,
         "grad_steps": steps,
         "batch": BATCH,
@@ -250,9 +290,11 @@ def run_one(
 
 def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
-    keys = sorted({(r["task"], r["demos"]) for r in rows}, key=lambda k: (list(TASKS).index(k[0]), k[1]))
-    for task, n in keys:
-        mine = [r for r in rows if r["task"] == task and r["demos"] == n]
+    keys = sorted(
+        {(r["task"], r["demos"], r["data"]) for r in rows}, key=lambda k: (list(TASKS).index(k[0]), k[1])
+    )
+    for task, n, data in keys:
+        mine = [r for r in rows if r["task"] == task and r["demos"] == n and r["data"] == data]
         norm = [r["normalized"] for r in mine]
         wall = [r["wall_s"] for r in mine]
         cpu = [r["cpu_s"] for r in mine]
@@ -261,6 +303,7 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "library": "mimetic",
                 "task": task,
                 "demos": n,
+                "data": data,
                 "seeds": len(mine),
                 "grad_steps": mine[0]["grad_steps"],
                 "normalized_mean": round(_mean_std(norm)[0], 3),
@@ -273,7 +316,9 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def selection_study(task: str, demos: list[Trajectory], seeds: list[int], tmp: Path) -> list[dict[str, Any]]:
+def selection_study(
+    task: str, demos: list[Trajectory], seeds: list[int], tmp: Path, data: str
+) -> list[dict[str, Any]]:
     """Robomimic's protocol: evaluate every checkpoint; best, last and validation-selected returns.
     Evaluation during training uses mimetic.evaluate on the anchors' 20 seeds (10000..10019)."""
     steps = TASKS[task]["steps"]
@@ -287,6 +332,7 @@ def selection_study(task: str, demos: list[Trajectory], seeds: list[int], tmp: P
             seed,
             steps,
             tmp,
+            data,
             eval_every=every,
             eval_episodes=20,
             eval_seed=10_000,
@@ -294,7 +340,13 @@ def selection_study(task: str, demos: list[Trajectory], seeds: list[int], tmp: P
             log_every=every,
         )
         s = result.summary
-        entry = {"task": task, "seed": seed, "demos": len(demos), "evaluations": len(s["history"])}
+        entry = {
+            "task": task,
+            "seed": seed,
+            "demos": len(demos),
+            "data": data,
+            "evaluations": len(s["history"]),
+        }
         for key in ("best", "last", "selected_by_valid_loss"):
             entry[f"{key}_step"] = s[key]["step"]
             entry[f"{key}_normalized"] = round(normalized(s[key]["return_mean"], task), 4)
@@ -306,20 +358,22 @@ def selection_study(task: str, demos: list[Trajectory], seeds: list[int], tmp: P
 def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: bool) -> dict[str, Any]:
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
-    skipped: list[str] = []
+    not_run: list[str] = []
     throughput: list[dict[str, Any]] = []
     study: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("MIMETIC_BENCH_TMP")) as tmp:
         for task in tasks:
-            demos = anchor_demos(task)
+            if not anchor_demos(task) and not has_zoo_expert(task):
+                not_run.append(f"{task}: no anchor demonstration file and no zoo expert")
+                continue
+            sets = demo_sets(task, demo_counts)
             # Warm-up (imports, first-call allocations), as the anchors time runs inside a warm process.
-            run_one(task, demos, 1, 0, 2, Path(tmp))
+            first, first_data = sets[min(demo_counts)]
+            run_one(task, first, 1, 0, 2, Path(tmp), first_data)
             for n in demo_counts:
-                if n > len(demos):
-                    skipped.append(f"{task}, {n} demos: the anchor file holds {len(demos)} episodes")
-                    continue
+                demos, data = sets[n]
                 for seed in seeds:
-                    row, _ = run_one(task, demos, n, seed, TASKS[task]["steps"], Path(tmp))
+                    row, _ = run_one(task, demos, n, seed, TASKS[task]["steps"], Path(tmp), data)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
             env = gym.make(task)
@@ -350,7 +404,8 @@ def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: b
             )
             print(json.dumps(throughput[-1]), flush=True)
             if selection and 10 in demo_counts:
-                study += selection_study(task, demos[:10], seeds, Path(tmp))
+                demos, data = sets[10]
+                study += selection_study(task, demos, seeds, Path(tmp), data)
     anchors = anchor_rows(
         ANCHORS / "imitation" / "results.json", "imitation 1.0.1 (recorded)", {"BC_10k": "BC 10k"}
     )
@@ -374,16 +429,16 @@ def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: b
             "learning_rate": 1e-3,
             "evaluation": "anchors/common/evalproto.py: 20 episodes, seeds 10000..10019, deterministic",
             "normalization": {t: dict(zip(("expert", "random"), reference(t), strict=True)) for t in tasks},
+            "zoo_demos": "mimetic.zoo expert, env seeds 0..N-1, deterministic (where the anchors have no data)",
         },
         "rows": rows,
         "aggregate": aggregate(rows),
-        "skipped": skipped,
         "anchors": anchors,
         "anchors_live": live,
         "throughput": throughput,
         "checkpoint_selection": study,
-        "not_run": "HalfCheetah-v5 and Hopper-v5: no zoo experts (and so no demonstration files) exist yet; "
-        "the anchors did not run them either (anchors/README.md, 'HalfCheetah was not run').",
+        "not_run": "; ".join(not_run)
+        or "nothing; the anchors ran no peer on HalfCheetah-v5 or Hopper-v5, so those rows have no peer.",
     }
 
 
@@ -391,7 +446,11 @@ def goal_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Per task at 10 demos: the best recorded peer (highest score, then fastest) against mimetic."""
     out = []
     for task in TASKS:
-        mine = [r for r in result["aggregate"] if r["task"] == task and r["demos"] == 10]
+        mine = [
+            r
+            for r in result["aggregate"]
+            if r["task"] == task and r["demos"] == 10 and r["data"] == ANCHOR_DATA
+        ]
         peers = [r for r in result["anchors"] if r["task"] == task]
         if not mine or not peers:
             continue
@@ -446,24 +505,25 @@ def write_doc(result: dict[str, Any]) -> None:
         f"load average after the run {result['load_average_after']} (other jobs shared the 2 cores).",
         "",
         f"Data: the anchors' demonstration files (`../shared/anchors/data/<task>_expert.npz`, the first N "
-        f"episodes). Evaluation: the anchors' `common/evalproto.py` (20 episodes, seeds 10000–10019, "
-        f"deterministic), normalized with the expert/random means of `imitation/results.json`. mimetic: "
+        f"episodes); where they have none (HalfCheetah-v5, Hopper-v5) or fewer than N (25 demos), N episodes "
+        f"of mimetic's zoo expert (env seeds 0..N-1), marked 'zoo expert'. Evaluation: the anchors' `common/evalproto.py` (20 episodes, seeds 10000–10019, "
+        f"deterministic), normalized with the expert/random means of `imitation/results.json` (tasks the anchors did "
+        f"not run: mimetic's reference table). mimetic: "
         f"{budgets}; MLP {s['hidden_sizes']}, batch {s['batch_size']}, Adam {s['learning_rate']:g}. "
         "Wall-clock: the whole `mimetic.train` call (no evaluation during training, no report); the anchors "
         "time construction + training. Mean ± std over seeds.",
         "",
-        "| library | algo | task | demos | seeds | grad steps | expert-normalized score | wall-clock s | CPU s |",
+        "| library | algo | task | demos (data) | seeds | grad steps | expert-normalized score | wall-clock s | CPU s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     table = [{**r, "algo": "BC"} for r in result["aggregate"]] + result["anchors"] + result["anchors_live"]
     table.sort(key=lambda r: (list(TASKS).index(r["task"]), r["demos"], r["library"] != "mimetic"))
     for r in table:
         lines.append(
-            f"| {r['library']} | {r['algo']} | {r['task']} | {r['demos']} | {r['seeds']} | {r['grad_steps']} | "
+            f"| {r['library']} | {r['algo']} | {r['task']} | {r['demos']} ({r.get('data', ANCHOR_DATA)}) | "
+            f"{r['seeds']} | {r['grad_steps']} | "
             f"{r['normalized_mean']:.2f} ± {r['normalized_std']:.2f} | {r['wall_s_mean']:.2f} | {r['cpu_s_mean']:.2f} |"
         )
-    for note in result["skipped"]:
-        lines.append(f"| mimetic | BC | {note} | | | | not run | | |")
     lines += [
         "",
         "Goal (issue 5): a score at least the best peer's, reached in at most 1/5 of its wall-clock. Per task, "
@@ -534,7 +594,8 @@ def _score(result: dict[str, Any], task: str, demos: int) -> str:
     if not rows:
         return "not run"
     r = rows[0]
-    return f"{r['normalized_mean']:.2f} ± {r['normalized_std']:.2f} in {r['wall_s_mean']:.1f} s"
+    data = " (zoo demos)" if r["data"] == ZOO_DATA else ""
+    return f"{r['normalized_mean']:.2f} ± {r['normalized_std']:.2f} in {r['wall_s_mean']:.1f} s{data}"
 
 
 def _peer(result: dict[str, Any], task: str) -> str:
@@ -553,7 +614,8 @@ def write_papers_row(result: dict[str, Any]) -> None:
         if not counts:
             continue
         scores = ", ".join(f"{n} demo{'s' if n > 1 else ''} {_score(result, task, n)}" for n in counts)
-        parts.append(f"{task}: {scores} (peers, 10 demos: {_peer(result, task)})")
+        peers = _peer(result, task)
+        parts.append(f"{task}: {scores}" + (f" (peers, 10 demos: {peers})" if peers else " (no peer run)"))
     study = result["checkpoint_selection"]
     if study:
         for task in TASKS:
