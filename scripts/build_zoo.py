@@ -85,12 +85,32 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--select-episodes", type=int, default=30)
     parser.add_argument("--zoo-dir", type=Path, default=zoo.ZOO_DIR)
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="keep the training run here (default: a temporary folder); long MuJoCo runs keep it so "
+        "that a killed build can go on with --resume",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    command = "python scripts/build_zoo.py " + " ".join(sys.argv[1:])
+    if args.resume and args.run_dir is None:
+        parser.error("--resume needs --run-dir")
+    # The recorded command is the one that reproduces the entry; where the run is kept does not matter.
+    kept = {"--run-dir", "--resume"}
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in kept:
+            skip = arg == "--run-dir"
+        else:
+            argv.append(arg)
+    command = "python scripts/build_zoo.py " + " ".join(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
+        run = args.run_dir if args.run_dir is not None else Path(tmp) / "run"
         trainer = TrainerConfig(
             steps=args.steps,
             seed=args.seed,
@@ -101,7 +121,7 @@ def main() -> None:
             report=False,
         )
         start = time.perf_counter()
-        result = mimetic.train(args.algo, env_id=args.env, run_dir=run, trainer=trainer)
+        result = mimetic.train(args.algo, env_id=args.env, run_dir=run, trainer=trainer, resume=args.resume)
         wall = time.perf_counter() - start
         learner = result.policy
         history = [(h["step"], h["return_mean"]) for h in result.summary["history"]]
@@ -141,6 +161,8 @@ def main() -> None:
                 "checkpoint_step": step,
                 "random_return": low_ret,
             }
+            if args.resume:
+                record["wall_clock_note"] = "the last resumed part of the training only"
             (dest / zoo.ENTRY_FILE).write_text(json.dumps(record, indent=2) + "\n")
             print(f"{args.env} {quality}: step {step}, return {final.mean:.1f} ± {final.std:.1f} -> {dest}")
 
