@@ -1,0 +1,295 @@
+"""A sweep spec (YAML) and its grid of trials, each an ordinary `mimetic train` run.
+
+    name: bc-vs-dagger
+    out: runs/sweep-bc-dagger          # relative paths are relative to this file's folder
+    algorithms: [bc, dagger]
+    envs: [CartPole-v1]
+    seeds: [0, 1, 2]
+    dataset: demos/cartpole.npz        # or `datasets: [...]`; only for algorithms that take --dataset
+    demos: [1, 5, 10]                  # -> --max-episodes, only where the algorithm takes it
+    steps: 2000
+    args: {eval-every: 500, batch-size: [64, 256]}     # `mimetic train` flags; a list is a grid axis
+    algorithm_args:
+      bc: {policy: discrete}
+      dagger: {expert: "zoo"}
+
+The grid is algorithms × envs × datasets × demos × list-valued args × seeds. Flags are checked
+against each algorithm's own `mimetic train` parser when the spec is read, so a typo fails before
+any trial starts, with the file and the key named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class SpecError(ValueError):
+    """A spec that cannot be run; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One run of the grid: its folder (relative to the sweep's `out`) and its `mimetic train` flags."""
+
+    key: str
+    algorithm: str
+    env: str | None
+    seed: int
+    params: dict[str, Any]
+    """The grid coordinates other than algorithm, env and seed (e.g. {"demos": 5})."""
+    argv: tuple[str, ...]
+    """`mimetic train` arguments after the algorithm name, without --run-dir and --resume."""
+    steps: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "algorithm": self.algorithm,
+            "env": self.env,
+            "seed": self.seed,
+            "params": self.params,
+            "argv": list(self.argv),
+            "steps": self.steps,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Trial:
+        return cls(
+            key=data["key"],
+            algorithm=data["algorithm"],
+            env=data["env"],
+            seed=int(data["seed"]),
+            params=dict(data["params"]),
+            argv=tuple(data["argv"]),
+            steps=data["steps"],
+        )
+
+
+@dataclass
+class SweepSpec:
+    name: str
+    out: Path
+    algorithms: list[str]
+    envs: list[str | None]
+    seeds: list[int]
+    datasets: list[str | None] = field(default_factory=lambda: [None])
+    demos: list[int | None] = field(default_factory=lambda: [None])
+    steps: int | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    algorithm_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retries: int = 2
+    """How often a trial whose process died (killed, out of memory) is restarted with --resume."""
+    path: Path | None = None
+
+    def trials(self) -> list[Trial]:
+        """Every trial of the grid, in a stable order (seeds innermost)."""
+        axes = {k: v for k, v in self.args.items() if isinstance(v, list)}
+        fixed = {k: v for k, v in self.args.items() if not isinstance(v, list)}
+        out: list[Trial] = []
+        for algorithm in self.algorithms:
+            options = train_options(algorithm)
+            datasets = self.datasets if "--dataset" in options else [None]
+            demos = self.demos if "--max-episodes" in options else [None]
+            algo_axes = {k: v for k, v in axes.items() if f"--{k}" in options}
+            for env, dataset, n, combo in itertools.product(
+                self.envs, datasets, demos, itertools.product(*algo_axes.values())
+            ):
+                params: dict[str, Any] = {}
+                if dataset is not None and len(self.datasets) > 1:
+                    params["dataset"] = Path(dataset).name
+                if n is not None:
+                    params["demos"] = n
+                params.update(zip(algo_axes, combo, strict=True))
+                flags: dict[str, Any] = {k: v for k, v in fixed.items() if f"--{k}" in options}
+                flags.update(zip(algo_axes, combo, strict=True))
+                flags.update(self.algorithm_args.get(algorithm, {}))
+                if env is not None and "--env" in options:
+                    flags["env"] = env
+                if dataset is not None:
+                    flags["dataset"] = str(self._resolve(dataset))
+                if n is not None:
+                    flags["max-episodes"] = n
+                if self.steps is not None:
+                    flags["steps"] = self.steps
+                for seed in self.seeds:
+                    argv = _argv({**flags, "seed": seed, "no-progress": True})
+                    parts = [
+                        algorithm,
+                        _safe(env or "default"),
+                        *(_safe(f"{k}-{v}") for k, v in params.items()),
+                    ]
+                    key = "/".join([*parts, f"seed-{seed}"])
+                    out.append(Trial(key, algorithm, env, seed, params, argv, self.steps))
+        return out
+
+    def _resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() or self.path is None else (self.path.parent / p)
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and check a sweep spec; every problem is a `SpecError` naming the file and key."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such sweep spec")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise SpecError(f"{path}: not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping of keys (name, algorithms, envs, seeds, ...)")
+    known = {
+        "name",
+        "out",
+        "algorithms",
+        "envs",
+        "seeds",
+        "dataset",
+        "datasets",
+        "demos",
+        "steps",
+        "args",
+        "algorithm_args",
+        "retries",
+    }
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise SpecError(f"{path}: unknown keys {unknown}; valid: {sorted(known)}")
+    algorithms = _list_of(path, raw, "algorithms", str, required=True)
+    if "dataset" in raw and "datasets" in raw:
+        raise SpecError(f"{path}: give either 'dataset' or 'datasets', not both")
+    datasets = [raw["dataset"]] if "dataset" in raw else _list_of(path, raw, "datasets", str)
+    spec = SweepSpec(
+        name=str(raw.get("name", path.stem)),
+        out=Path(str(raw.get("out", f"runs/sweep-{path.stem}"))),
+        algorithms=algorithms,
+        envs=list(_list_of(path, raw, "envs", str)) or [None],
+        seeds=_list_of(path, raw, "seeds", int) or [0],
+        datasets=list(datasets) or [None],
+        demos=list(_list_of(path, raw, "demos", int)) or [None],
+        steps=_int_or_none(path, raw, "steps"),
+        args=_mapping(path, raw, "args"),
+        algorithm_args={k: _mapping(path, raw["algorithm_args"], k) for k in raw.get("algorithm_args") or {}},
+        retries=_int_or_none(path, raw, "retries") or 2,
+        path=path.resolve(),
+    )
+    spec.out = spec._resolve(str(spec.out))
+    _check_flags(path, spec)
+    return spec
+
+
+def train_options(algorithm: str) -> set[str]:
+    """The option strings `mimetic train ALGORITHM` accepts (from its argparse parser)."""
+    from mimetic.cli import _parser
+
+    train = _choice(_parser(), "train")
+    if train is None:
+        return set()
+    algo = _choice(train, algorithm)
+    return set() if algo is None else {s for action in algo._actions for s in action.option_strings}
+
+
+def train_algorithms() -> list[str]:
+    from mimetic.cli import _parser
+
+    train = _choice(_parser(), "train")
+    return sorted(_subcommands(train)) if train is not None else []
+
+
+def _choice(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    return _subcommands(parser).get(name)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _check_flags(path: Path, spec: SweepSpec) -> None:
+    valid = train_algorithms()
+    reserved = {"run-dir", "resume", "seed", "no-progress"}
+    for algorithm in spec.algorithms:
+        if algorithm not in valid:
+            raise SpecError(f"{path}: algorithms: unknown '{algorithm}'; valid: {', '.join(valid)}")
+    options = {a: train_options(a) for a in spec.algorithms}
+    for name in spec.args:
+        if name in reserved:
+            raise SpecError(f"{path}: args.{name} is set by the sweep itself; remove it")
+        if not any(f"--{name}" in opts for opts in options.values()):
+            raise SpecError(f"{path}: args.{name}: no algorithm of this sweep takes --{name}")
+    for algorithm, flags in spec.algorithm_args.items():
+        if algorithm not in spec.algorithms:
+            raise SpecError(f"{path}: algorithm_args.{algorithm}: not one of the sweep's algorithms")
+        for name, value in flags.items():
+            if name in reserved:
+                raise SpecError(f"{path}: algorithm_args.{algorithm}.{name} is set by the sweep itself")
+            if f"--{name}" not in options[algorithm]:
+                raise SpecError(
+                    f"{path}: algorithm_args.{algorithm}.{name}: `mimetic train {algorithm}` has no --{name}"
+                )
+            if isinstance(value, list):
+                raise SpecError(
+                    f"{path}: algorithm_args.{algorithm}.{name}: lists (grid axes) belong in 'args'"
+                )
+    if spec.datasets != [None] and not any("--dataset" in o for o in options.values()):
+        raise SpecError(f"{path}: datasets are given but no algorithm of this sweep takes --dataset")
+    if spec.demos != [None] and not any("--max-episodes" in o for o in options.values()):
+        raise SpecError(f"{path}: demos are given but no algorithm of this sweep takes --max-episodes")
+
+
+def _list_of(path: Path, raw: dict[str, Any], key: str, kind: type, *, required: bool = False) -> list[Any]:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise SpecError(f"{path}: '{key}' is required (a list)")
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    bad = [v for v in value if not isinstance(v, kind) or isinstance(v, bool)]
+    if bad or not value:
+        raise SpecError(f"{path}: {key}: expected a non-empty list of {kind.__name__}, found {value!r}")
+    return value
+
+
+def _int_or_none(path: Path, raw: dict[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SpecError(f"{path}: {key}: expected a non-negative integer, found {value!r}")
+    return value
+
+
+def _mapping(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise SpecError(f"{path}: {key}: expected a mapping of flag names to values, found {value!r}")
+    return {str(k).lstrip("-").replace("_", "-"): v for k, v in value.items()}
+
+
+def _argv(flags: dict[str, Any]) -> tuple[str, ...]:
+    out: list[str] = []
+    for name, value in flags.items():
+        if value is True:
+            out.append(f"--{name}")
+        elif value is False or value is None:
+            continue
+        else:
+            out += [f"--{name}", str(value)]
+    return tuple(out)
+
+
+def _safe(text: str) -> str:
+    """A folder-name-safe form of an env id or a parameter value."""
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", text)
