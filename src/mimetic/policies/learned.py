@@ -114,12 +114,14 @@ class TorchPolicy(nn.Module):
     def act(self, obs: Any, state: Any = None, *, deterministic: bool = True) -> tuple[np.ndarray, Any]:
         """Batched actions in env units. Acting is never training: dropout is off whatever the module's mode."""
         was_training = self.training
-        self.train(False)
+        if was_training:  # switching modes walks every submodule: costly when acting step by step
+            self.train(False)
         try:
             with torch.no_grad():
                 return self._act(obs, state, deterministic)
         finally:
-            self.train(was_training)
+            if was_training:
+                self.train(True)
 
     def _act(self, obs: Any, state: Any, deterministic: bool) -> tuple[np.ndarray, Any]:
         raise NotImplementedError

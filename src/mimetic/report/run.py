@@ -144,6 +144,23 @@ def make_plots(
         ax.legend(loc="best", fontsize=8)
         plots["eval_return.png"] = _png(fig)
         plt.close(fig)
+    # interactive methods (DAgger, HG-DAgger, RLIF) log the expert labels or interventions spent
+    budget = next((k for k in ("labels", "interventions") if any(k in r for r in evals)), None)
+    if budget is not None:
+        points = [(float(r[budget]), float(r["eval/return_mean"])) for r in evals if budget in r]
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", ms=4, lw=1.5, color="C1")
+        ref = REFERENCE_RETURNS.get(env_id or "")
+        if ref is not None:
+            ax.axhline(ref.expert, color="C2", ls="--", lw=1.2, label=f"expert ({ref.expert:g})")
+            ax.axhline(ref.random, color="C3", ls=":", lw=1.2, label=f"random ({ref.random:g})")
+            ax.legend(loc="best", fontsize=8)
+        ax.set_xlabel(f"expert {budget}")
+        ax.set_ylabel("episode return")
+        ax.set_title(f"Evaluation return against expert {budget}")
+        ax.grid(alpha=0.3)
+        plots[f"eval_return_vs_{budget}.png"] = _png(fig)
+        plt.close(fig)
     return plots
 
 
@@ -239,6 +256,8 @@ def build_report(run_dir: str | Path) -> tuple[HtmlReport, dict[str, bytes]]:
         "loss.png": "Training curves from metrics.jsonl.",
         "eval_return.png": "Evaluation return against gradient steps (shaded: ± std over episodes); "
         "dashed and dotted lines: the reference table's expert and random returns.",
+        "eval_return_vs_labels.png": "Evaluation return against the expert labels spent (DAgger, HG-DAgger).",
+        "eval_return_vs_interventions.png": "Evaluation return against the expert's interventions (RLIF).",
     }
     for name, data in plots.items():
         figures.image(data, alt=name, caption=captions.get(name))
