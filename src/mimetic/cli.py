@@ -121,16 +121,47 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_parser(verbs)
     add_report_parser(verbs)
     add_trade_parser(verbs)
+    from mimetic.interactive.cli import add_teleop_parser
+
+    add_teleop_parser(verbs)
+
+    sweep = _sub(
+        verbs,
+        "sweep",
+        "run a grid of `mimetic train` runs (algorithms × envs × data × seeds), on Ray when installed",
+        "mimetic sweep sweeps/bc-cartpole.yaml --max-concurrent 2\n"
+        "  mimetic sweep sweeps/bc-cartpole.yaml --address ray://head-node:10001",
+    )
+    sweep.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec (see docs/sweeps.md)")
+    sweep.add_argument(
+        "--address",
+        default=None,
+        help="a running Ray cluster ('auto', HOST:PORT or ray://HOST:PORT); default: start Ray locally",
+    )
+    sweep.add_argument(
+        "--max-concurrent", type=int, default=None, help="trials in flight at once (default: the CPUs)"
+    )
+    sweep.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", "ray", "sequential"],
+        help="auto: Ray when installed, else one trial after another in processes",
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sweep.set_defaults(func=_sweep)
 
     demo = _sub(
         verbs,
         "demo",
-        "run the main pipeline on bundled defaults",
-        "mimetic demo --out runs/demo --episodes 50 --seed 0",
+        "the flagship: train iRDPG and RDPG on bundled BTC/USD bars, backtest on the test days, write the "
+        "report (about 10 minutes); --bc runs the CartPole behaviour-cloning pipeline instead",
+        "mimetic demo --out runs/demo --seed 0\n  mimetic demo --bc --episodes 50",
     )
     demo.add_argument("--out", default="runs/demo", help="folder for everything the demo writes")
-    demo.add_argument("--episodes", type=int, default=50, help="demonstrations to record")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the run (--bc: of the first episode)")
+    demo.add_argument("--steps", type=int, default=6_000, help="updates per trading agent (default 6000)")
+    demo.add_argument("--bc", action="store_true", help="the CartPole BC pipeline instead of trading")
+    demo.add_argument("--episodes", type=int, default=50, help="--bc: demonstrations to record")
     demo.set_defaults(func=_demo)
     return parser
 
@@ -295,10 +326,40 @@ def _collect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from mimetic.demo import run_demo
+def _sweep(args: argparse.Namespace) -> int:
+    from mimetic.sweep import SpecError, SweepError, load_spec, run_sweep
 
-    run_demo(Path(args.out), episodes=args.episodes, seed=args.seed)
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise CliError(f"--max-concurrent must be at least 1, got {args.max_concurrent}")
+    try:
+        spec = load_spec(args.spec)
+        result = run_sweep(
+            spec,
+            backend=args.backend,
+            address=args.address,
+            max_concurrent=args.max_concurrent,
+            show_progress=not args.no_progress,
+        )
+    except (SpecError, SweepError) as err:
+        raise CliError(str(err)) from None
+    print(f"wrote {result.paths['md']}, {result.paths['json'].name} and {result.paths['png'].name}")
+    if result.failed:
+        print(
+            f"{len(result.failed)} trial(s) failed; fix them and run the same command again", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from mimetic.demo import run_bc_demo, run_demo
+
+    if args.bc:
+        run_bc_demo(Path(args.out), episodes=args.episodes, seed=args.seed)
+    elif args.steps < 1:
+        raise CliError(f"--steps must be at least 1, got {args.steps}")
+    else:
+        run_demo(Path(args.out), seed=args.seed, steps=args.steps, eval_every=min(500, args.steps))
     return 0
 
 

@@ -31,18 +31,21 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _spec(tmp_path: Path, demos: Path, steps: int = 200, checkpoint_every: int = 100) -> Path:
+    """BC (from 5 demonstrations) and DAgger (scripted expert) on CartPole-v1, 2 seeds: 4 trials."""
     path = tmp_path / "spec.yaml"
     path.write_text(
         f"""
 name: tiny
 out: runs
-algorithms: [bc]
+algorithms: [bc, dagger]
 envs: [CartPole-v1]
 seeds: {SEEDS}
 dataset: {demos}
-demos: [1, 5]
 steps: {steps}
-args: {{eval-every: {steps}, eval-episodes: 3, checkpoint-every: {checkpoint_every}, policy: discrete}}
+args: {{eval-every: {steps}, eval-episodes: 3, checkpoint-every: {checkpoint_every}}}
+algorithm_args:
+  bc: {{policy: discrete}}
+  dagger: {{expert: scripted, labels: 300, initial-labels: 100, labels-per-round: 100, updates-per-round: 50}}
 """
     )
     return path
@@ -81,17 +84,17 @@ def test_sequential_sweep_fills_every_cell(tmp_path: Path, demos: Path) -> None:
     assert all(c["return_mean"] is not None for c in table["cells"])
     assert (
         result.paths["png"].stat().st_size > 0
-        and "| bc | CartPole-v1 | demos=5 | 2 |" in result.paths["md"].read_text()
+        and "| dagger | CartPole-v1 | - | 2 |" in result.paths["md"].read_text()
     )
     # what the table says is what the run folders hold
-    one = spec.out / "bc/CartPole-v1/demos-5/seed-1"
+    one = spec.out / "dagger/CartPole-v1/seed-1"
     ret = json.loads((one / "eval.json").read_text())["last"]["return_mean"]
-    assert [r["return"] for r in table["rows"] if r["key"].endswith("demos-5/seed-1")] == [ret]
+    assert [r["return"] for r in table["rows"] if r["key"] == "dagger/CartPole-v1/seed-1"] == [ret]
 
 
 def test_ray_retries_a_killed_trial_and_finishes_every_cell(tmp_path: Path, demos: Path) -> None:
     spec_path = _spec(tmp_path, demos, steps=600, checkpoint_every=50)
-    target = tmp_path / "runs" / "bc/CartPole-v1/demos-1/seed-0"
+    target = tmp_path / "runs" / "bc/CartPole-v1/seed-0"
     proc = _sweep_process(spec_path, "--max-concurrent", "2")
     killed = _kill_when_checkpointed(target, proc)
     out, _ = proc.communicate(timeout=400)
@@ -105,7 +108,7 @@ def test_ray_retries_a_killed_trial_and_finishes_every_cell(tmp_path: Path, demo
 
 def test_sequential_backend_restarts_a_killed_trial(tmp_path: Path, demos: Path) -> None:
     spec_path = _spec(tmp_path, demos, steps=600, checkpoint_every=50)
-    target = tmp_path / "runs" / "bc/CartPole-v1/demos-1/seed-0"
+    target = tmp_path / "runs" / "bc/CartPole-v1/seed-0"
     proc = _sweep_process(spec_path, "--backend", "sequential")
     _kill_when_checkpointed(target, proc)
     out, _ = proc.communicate(timeout=400)
@@ -115,7 +118,7 @@ def test_sequential_backend_restarts_a_killed_trial(tmp_path: Path, demos: Path)
 
 def test_interrupted_sweep_reruns_nothing_that_finished(tmp_path: Path, demos: Path) -> None:
     spec_path = _spec(tmp_path, demos)
-    first = tmp_path / "runs" / "bc/CartPole-v1/demos-1/seed-0"
+    first = tmp_path / "runs" / "bc/CartPole-v1/seed-0"
     cmd = [
         sys.executable,
         "-m",

@@ -38,6 +38,8 @@ class Config:
     valid_fraction: float = 0.0
     """Share of episodes held out for the validation loss (robomimic's checkpoint selection, survey row #8).
     0 disables it; the e2e protocol uses 0.1, robomimic's `hdf5_filter_key="valid"` split."""
+    max_episodes: int | None = None
+    """Train on the dataset's first N episodes only (demonstration-count studies); None uses them all."""
     net: PolicyConfig = field(default_factory=PolicyConfig)
     """Network sizes, heads and sequence length."""
 
@@ -48,6 +50,16 @@ class BCLearner:
     def __init__(self, dataset: Dataset, config: Config, *, split_seed: int = 0) -> None:
         if len(dataset) == 0:
             raise DatasetError("dataset has no episodes", file=dataset.path)
+        if config.max_episodes is not None:
+            if not 1 <= config.max_episodes <= len(dataset):
+                raise DatasetError(
+                    "max_episodes is out of range for this dataset",
+                    file=dataset.path,
+                    field="max_episodes",
+                    expected=f"1..{len(dataset)}",
+                    found=config.max_episodes,
+                )
+            dataset = dataset.select(range(config.max_episodes))
         self.config = config
         train_set, valid_set = dataset, None
         if config.valid_fraction > 0.0 and len(dataset) >= 2:

@@ -20,8 +20,10 @@ from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.online import ExportingPolicy, RunningStatsState
 from mimetic.policies.actor import policy_from_actor
 from mimetic.policies.learned import TorchPolicy
+from mimetic.rewards.learned import load_reward
 from mimetic.rl.ppo import PPO as PPOLearnerCore
 from mimetic.rl.ppo import PPOConfig, ppo_preset
+from mimetic.rl.reward import RewardFn
 from mimetic.rl.rollout import Rollout, VecCollector
 
 
@@ -46,9 +48,9 @@ def export_ppo_policy(core: PPOLearnerCore, observation_space: gym.spaces.Box) -
 class PPOTrainerLearner:
     """Adapts `mimetic.rl.PPO` to the Trainer's learner protocol."""
 
-    def __init__(self, config: PPOConfig, env_id: str, seed: int) -> None:
+    def __init__(self, config: PPOConfig, env_id: str, seed: int, reward_fn: RewardFn | None = None) -> None:
         self.config = config
-        self.collector = VecCollector(env_id, config.num_envs, seed)
+        self.collector = VecCollector(env_id, config.num_envs, seed, reward_fn=reward_fn)
         space = self.collector.single_observation_space
         if not isinstance(space, gym.spaces.Box):
             raise ValueError(f"PPO needs Box observations, {env_id} has {space}")
@@ -81,11 +83,15 @@ class PPO:
 
     Config = PPOConfig
     needs_dataset = False
+    accepts_reward = True
 
     @staticmethod
     def default_config(env_id: str) -> PPOConfig:
         return ppo_preset(env_id)
 
     @staticmethod
-    def build(dataset: Any, config: PPOConfig, *, env_id: str, seed: int = 0, **_: Any) -> PPOTrainerLearner:
-        return PPOTrainerLearner(config, env_id, seed)
+    def build(
+        dataset: Any, config: PPOConfig, *, env_id: str, seed: int = 0, reward: str | None = None, **_: Any
+    ) -> PPOTrainerLearner:
+        # a saved learned reward (`mimetic train ppo --reward DIR`) replaces the env's in every rollout
+        return PPOTrainerLearner(config, env_id, seed, load_reward(reward) if reward is not None else None)

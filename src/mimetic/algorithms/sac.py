@@ -19,7 +19,9 @@ from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.online import ExportingPolicy
 from mimetic.policies.actor import policy_from_actor
 from mimetic.policies.learned import TorchPolicy
+from mimetic.rewards.learned import load_reward
 from mimetic.rl.replay import ReplayBuffer
+from mimetic.rl.reward import RewardFn
 from mimetic.rl.rollout import VecCollector
 from mimetic.rl.sac import SAC as SACCore
 from mimetic.rl.sac import SACConfig, sac_preset
@@ -51,8 +53,9 @@ class _Alpha(nn.Module):
 class SACTrainerLearner:
     """Adapts `mimetic.rl.SAC` to the Trainer's learner protocol."""
 
-    def __init__(self, config: SACConfig, env_id: str, seed: int) -> None:
+    def __init__(self, config: SACConfig, env_id: str, seed: int, reward_fn: RewardFn | None = None) -> None:
         self.config = config
+        self.reward_fn = reward_fn
         self.collector = VecCollector(env_id, 1, seed)
         space = self.collector.single_observation_space
         if not isinstance(space, gym.spaces.Box):
@@ -68,6 +71,8 @@ class SACTrainerLearner:
         else:
             action = self.core.act(collector.obs)
         obs, acts, rews, next_obs, terminated, _ = collector.step(action)
+        if self.reward_fn is not None:  # a learned reward replaces the env's (`--reward DIR`)
+            rews = self.reward_fn(obs, acts, next_obs, rews)
         self.replay.add(obs, acts, rews, next_obs, terminated)
         if collector.total_steps < self.config.learning_starts:
             return None
@@ -98,11 +103,14 @@ class SAC:
 
     Config = SACConfig
     needs_dataset = False
+    accepts_reward = True
 
     @staticmethod
     def default_config(env_id: str) -> SACConfig:
         return sac_preset(env_id)
 
     @staticmethod
-    def build(dataset: Any, config: SACConfig, *, env_id: str, seed: int = 0, **_: Any) -> SACTrainerLearner:
-        return SACTrainerLearner(config, env_id, seed)
+    def build(
+        dataset: Any, config: SACConfig, *, env_id: str, seed: int = 0, reward: str | None = None, **_: Any
+    ) -> SACTrainerLearner:
+        return SACTrainerLearner(config, env_id, seed, load_reward(reward) if reward is not None else None)

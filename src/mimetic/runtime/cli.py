@@ -39,10 +39,17 @@ def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
     bc.add_argument(
         "--valid-fraction", type=float, default=None, help="episodes held out for the validation loss"
     )
+    bc.add_argument(
+        "--max-episodes", type=int, default=None, help="train on the dataset's first N episodes only"
+    )
     _add_trainer_args(bc, "gradient steps (default 10000)")
     bc.set_defaults(func=_train_bc)
     _add_beso_parser(algos)
     _add_online_parsers(algos)
+    _add_imitation_parsers(algos)
+    from mimetic.interactive.cli import add_interactive_parsers
+
+    add_interactive_parsers(algos, _add_trainer_args)
     return train
 
 
@@ -123,6 +130,7 @@ def _launch(
     dataset: Any = None,
     config: Any = None,
     overrides: dict[str, Any] | None = None,
+    reward: str | None = None,
 ) -> int:
     """Start or resume a run of `algorithm`; `flags` are the CLI values that --resume must not get."""
     from mimetic.cli import CliError
@@ -160,6 +168,7 @@ def _launch(
                 run_dir=args.run_dir,
                 config=config,
                 trainer=trainer,
+                reward=reward,
                 **(overrides or {}),
             )
     except (ResumeError, ValueError) as err:
@@ -180,6 +189,7 @@ def _train_bc(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "valid_fraction": args.valid_fraction,
+        "max_episodes": args.max_episodes,
     }
     if args.dataset is None and not args.resume:
         raise CliError("--dataset is required (unless --resume)")
@@ -192,7 +202,7 @@ def _train_online(args: argparse.Namespace) -> int:
 
     if args.env is None and not args.resume:
         raise CliError("--env is required (unless --resume)")
-    return _launch(args.algorithm, args, {})
+    return _launch(args.algorithm, args, {"reward": args.reward}, reward=args.reward)
 
 
 def _add_online_parsers(algos: Any) -> None:
@@ -214,8 +224,74 @@ def _add_online_parsers(algos: Any) -> None:
         )
         parser.add_argument("--env", default=None, help="gymnasium env id to learn in")
         parser.add_argument("--run-dir", required=True, help="folder for the run")
+        parser.add_argument(
+            "--reward",
+            default=None,
+            metavar="DIR",
+            help="learn from a saved learned reward (e.g. runs/airl/reward) instead of the env's",
+        )
         _add_trainer_args(parser, "PPO iterations" if name == "ppo" else "env steps")
         parser.set_defaults(func=_train_online)
+
+
+IMITATION_ABOUT = {
+    "gail": ("generative adversarial imitation (Ho & Ermon 2016): PPO on a discriminator's reward", "rounds"),
+    "airl": ("adversarial inverse RL (Fu et al. 2018): a shaped discriminator; exports its reward", "rounds"),
+    "sqil": (
+        "soft Q imitation (Reddy et al. 2019): SAC, reward 1 on demonstrations, 0 on own steps",
+        "env steps",
+    ),
+    "iq-learn": ("inverse soft-Q learning (Garg et al. 2021), online or --offline", "steps"),
+}
+
+
+def _add_imitation_parsers(algos: Any) -> None:
+    """`mimetic train gail|airl|sqil|iq-learn --dataset PATH --env ID`: imitation with env interaction."""
+    for name, (text, unit) in IMITATION_ABOUT.items():
+        parser = algos.add_parser(
+            name,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}. One step is one "
+            + {
+                "rounds": "round (a PPO rollout, discriminator updates, a PPO update)",
+                "env steps": "env step plus one update",
+                "steps": "update (plus one env step when online)",
+            }[unit]
+            + ". Writes the run directory, with the learned reward in reward/ (gail, airl, iq-learn).",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=f"example:\n  mimetic train {name} --dataset demos/cartpole.npz --env CartPole-v1 "
+            + f"--run-dir runs/{name}-cartpole "
+            + (
+                "--offline --steps 2000"
+                if name == "iq-learn"
+                else "--steps 200"
+                if unit == "rounds"
+                else "--steps 20000"
+            )
+            + f"\n  mimetic train {name} --run-dir runs/{name}-cartpole --resume --steps "
+            + ("4000" if name == "iq-learn" else "400" if unit == "rounds" else "40000"),
+        )
+        parser.add_argument("--dataset", help="demonstrations: a dataset file or directory (format detected)")
+        parser.add_argument("--env", default=None, help="gymnasium env id (default: the dataset's env)")
+        parser.add_argument("--run-dir", required=True, help="folder for the run")
+        if name == "iq-learn":
+            parser.add_argument(
+                "--offline", action="store_true", default=None, help="learn from the demonstrations alone"
+            )
+        _add_trainer_args(parser, unit)
+        parser.set_defaults(func=_train_imitation)
+
+
+def _train_imitation(args: argparse.Namespace) -> int:
+    from mimetic.cli import CliError
+
+    flags = {"offline": getattr(args, "offline", None)}
+    if args.resume:
+        return _launch(args.algorithm, args, flags, dataset=args.dataset)
+    if args.dataset is None:
+        raise CliError("--dataset is required (unless --resume)")
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    return _launch(args.algorithm, args, flags, dataset=args.dataset, overrides=overrides)
 
 
 def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:

@@ -38,6 +38,7 @@ def train(
     resume: bool = False,
     steps: int | None = None,
     progress: bool | None = None,
+    reward: str | Path | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train `algorithm` (e.g. "bc") on `dataset` and write the run into `run_dir`.
@@ -46,7 +47,8 @@ def train(
     (`policy="gmm"`, `batch_size=256`). `env_id` enables evaluation during training (defaults to the
     dataset's env). With `resume=True` everything comes from `run_dir/config.json`; the dataset must be
     given again only if it was not loaded from a file. `steps` and `progress`, when given, override the
-    trainer config in either case (a resumed run can be extended).
+    trainer config in either case (a resumed run can be extended). `reward` is a saved learned reward
+    (`mimetic.rewards.LearnedReward`) that online RL methods (ppo, sac) learn from instead of the env's.
     """
     algo = ALGORITHMS.get(algorithm)
     run_dir = Path(run_dir)
@@ -59,6 +61,7 @@ def train(
         trainer = config_from_dict(TrainerConfig, saved["trainer"])
         env_id = saved["env_id"]
         dataset_path = saved["dataset"]
+        reward = saved.get("reward")
         if dataset is None and getattr(algo, "needs_dataset", True):
             if dataset_path is None:
                 raise ResumeError(
@@ -100,9 +103,17 @@ def train(
         "algorithm_config": config_to_dict(config),
         "trainer": config_to_dict(trainer),
     }
+    if reward is not None:
+        if not getattr(algo, "accepts_reward", False):
+            raise ValueError(
+                f"{algorithm} does not learn from a given reward; --reward applies to ppo and sac"
+            )
+        reward = str(Path(reward).resolve())
+        run_config["reward"] = reward
     torch.set_num_threads(1)  # one thread is many times faster for small nets on few cores
     seed_everything(trainer.seed)  # before building: the initial weights come from this seed
-    learner = algo.build(dataset, config, env_id=env_id, seed=trainer.seed)
+    extra = {"reward": reward} if reward is not None else {}
+    learner = algo.build(dataset, config, env_id=env_id, seed=trainer.seed, **extra)
     runner = Trainer(
         learner, trainer, run_dir, evaluate_fn=_evaluator(env_id, trainer), run_config=run_config
     )

@@ -1,0 +1,306 @@
+"""The adversarial imitation loop GAIL and AIRL share: collect, update the discriminator, relabel, PPO.
+
+One Trainer step is one round (the structure of imitation's `AdversarialTrainer.train_gen` +
+`train_disc`, written as single steps the Trainer can checkpoint and resume):
+  1. collect `num_envs * rollout_steps` env steps with the current PPO policy;
+  2. `disc_updates` logistic-regression steps on minibatches of demonstrations against this
+     round's agent transitions;
+  3. relabel the round's rewards with the updated discriminator;
+  4. PPO's clipped-surrogate epochs on the relabelled rollout.
+The PPO learner never knows its reward came from a discriminator (`mimetic.rl.ppo`).
+The minibatch indices come from the Trainer's generator, so a resumed run draws the same ones.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from mimetic.algorithms.online import ExportingPolicy, RunningStatsState
+from mimetic.algorithms.ppo import export_ppo_policy
+from mimetic.data.dataset import Dataset
+from mimetic.data.errors import DatasetError
+from mimetic.nn.ensemble import FlatAdam, flatten_parameters
+from mimetic.rewards.discriminator import (
+    Batch,
+    Discriminator,
+    discriminator_loss,
+    gail_reward,
+    gradient_penalty,
+)
+from mimetic.rewards.learned import LearnedReward
+from mimetic.rewards.nets import fit_obs_stats
+from mimetic.rl.ppo import PPO as PPOCore
+from mimetic.rl.ppo import PPOConfig
+from mimetic.rl.rollout import Rollout, VecCollector
+
+
+@dataclass
+class AdversarialConfig:
+    """What GAIL and AIRL share: the PPO generator and the discriminator's training."""
+
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """The generator (see `mimetic.rl.ppo.PPOConfig`; `ppo.ent_coef` is the entropy bonus)."""
+    disc_hidden_sizes: tuple[int, ...] = (32, 32)
+    """Discriminator MLP widths (imitation's `BasicRewardNet` uses (32, 32))."""
+    disc_learning_rate: float = 1e-3
+    """Adam step size of the discriminator (imitation's default Adam lr is 1e-3)."""
+    disc_updates: int | None = None
+    """Discriminator minibatch steps per round; None: one pass over the round's agent transitions
+    (round size / disc_batch_size, at least 1). That is 1 on CartPole-v1's 256-step rounds and 16
+    on Pendulum-v1's 4096-step ones; more passes over-fit the discriminator and made GAIL on
+    CartPole-v1 unstable (4 passes: 1 of 3 seeds at 500 after 80 rounds; 1 pass: 3 of 3)."""
+    disc_batch_size: int = 256
+    """Rows per class in each discriminator minibatch (demonstrations and agent, half and half)."""
+    grad_penalty: float = 0.0
+    """Weight of the gradient penalty (0: off; Kostrikov et al. 2019 use 10)."""
+    spectral_norm: bool = False
+    """Spectral normalization on every discriminator layer (Miyato et al. 2018)."""
+
+
+class AdversarialLearner:
+    """PPO in an env with a discriminator's reward; `shaped=True` makes it AIRL."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        config: Any,
+        env_id: str,
+        seed: int,
+        *,
+        shaped: bool,
+        state_only: bool = False,
+        generator_reward: str = "softplus",
+    ) -> None:
+        if generator_reward not in ("softplus", "logit"):
+            raise ValueError(f"generator_reward must be 'softplus' or 'logit', got '{generator_reward}'")
+        self.config = config
+        self.shaped = shaped
+        self.generator_reward = generator_reward
+        ppo = config.ppo
+        self.collector = VecCollector(env_id, ppo.num_envs, seed)
+        obs_space = self.collector.single_observation_space
+        act_space = self.collector.single_action_space
+        if not isinstance(obs_space, gym.spaces.Box):
+            raise ValueError(f"{env_id}: adversarial imitation needs Box observations, got {obs_space}")
+        self.discrete = isinstance(act_space, gym.spaces.Discrete)
+        self.obs_dim = int(np.prod(obs_space.shape))
+        act_dim = (
+            int(act_space.n)
+            if isinstance(act_space, gym.spaces.Discrete)
+            else int(np.prod(act_space.shape or (1,)))
+        )
+        self.demos = demo_arrays(dataset, self.obs_dim, act_space)
+        self.core = PPOCore(ppo, obs_space, act_space, seed)
+        mean, std = fit_obs_stats(self.demos.obs)
+        self.disc = Discriminator(
+            self.obs_dim,
+            act_dim,
+            self.discrete,
+            config.disc_hidden_sizes,
+            mean,
+            std,
+            shaped=shaped,
+            state_only=state_only,
+            gamma=ppo.gamma,
+            spectral_norm=config.spectral_norm,
+        )
+        # one flat buffer and a fused Adam step (`mimetic.nn.ensemble`): torch.optim.Adam's per-step
+        # Python bookkeeping costs more than these small networks' arithmetic
+        self._disc_params, disc_grad = flatten_parameters(self.disc)
+        assert disc_grad is not None
+        self._disc_grad = disc_grad
+        self.disc_opt = FlatAdam(self._disc_params, lr=config.disc_learning_rate)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.policy = PolicyAndReward(
+            self.core.policy(), lambda: export_ppo_policy(self.core, obs_space), self.exported_reward
+        )
+        self._stats = RunningStatsState({"obs_rms": self.core.obs_rms, "ret_rms": self.core.ret_rms})
+        self.meta = {"env_id": env_id}
+
+    # ---- the Trainer protocol ----------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> tuple[Rollout, np.ndarray, np.ndarray]:
+        rollout = self.collector.rollout(self.core.act, self.config.ppo.rollout_steps)
+        n_agent = rollout.acts.shape[0] * rollout.acts.shape[1]
+        size = min(self.config.disc_batch_size, n_agent, len(self.demos.acts))
+        updates = self.config.disc_updates
+        if updates is None:
+            updates = max(1, n_agent // size)
+        # consecutive slices of shuffled passes over the round: each transition is used once per pass
+        passes = -(-updates * size // n_agent)
+        order = (
+            np.concatenate([rng.permutation(n_agent) for _ in range(passes)]) if passes else np.zeros(0, int)
+        )
+        agent_idx = order[: updates * size].reshape(updates, size)
+        expert_idx = rng.integers(0, len(self.demos.acts), size=(updates, size))
+        return rollout, agent_idx, expert_idx
+
+    def update(self, batch: tuple[Rollout, np.ndarray, np.ndarray]) -> dict[str, float]:
+        rollout, agent_idx, expert_idx = batch
+        agent = self._agent_batch(rollout)
+        metrics: dict[str, float] = {}
+        for rows_a, rows_e in zip(agent_idx, expert_idx, strict=True):
+            metrics = self.discriminator_step(_take(agent, rows_a), _take(self.demos, rows_e))
+        with torch.no_grad():
+            logits = self.disc.logits(self._with_log_pi(agent))
+            rews = logits if self.generator_reward == "logit" else gail_reward(logits)
+        rollout.rews = rews.numpy().astype(np.float64).reshape(rollout.rews.shape)
+        metrics.update(self.core.update(rollout))
+        metrics["reward/mean"] = float(rollout.rews.mean())
+        metrics["env_steps"] = float(self.collector.total_steps)
+        returns, _ = self.collector.pop_finished()
+        if returns:
+            metrics["env_return"] = float(np.mean(returns))
+        return metrics
+
+    def discriminator_step(self, agent: Batch, expert: Batch) -> dict[str, float]:
+        """One logistic-regression step: expert transitions labelled 1, the agent's 0."""
+        agent, expert = self._with_log_pi(agent), self._with_log_pi(expert)
+        self.disc.train()
+        fa, fe = self.disc.g_features(agent), self.disc.g_features(expert)
+        la, le = self.disc.logits(agent, fa), self.disc.logits(expert, fe)
+        loss = discriminator_loss(le, la)
+        total = loss
+        if self.config.grad_penalty > 0:
+            total = total + self.config.grad_penalty * gradient_penalty(self.disc.g, fe, fa, self.generator)
+        self._disc_grad.zero_()
+        total.backward()
+        self.disc_opt.step(self._disc_grad)
+        with torch.no_grad():
+            return {
+                "loss/discriminator": float(loss),
+                "disc/expert_accuracy": float((le > 0).float().mean()),
+                "disc/agent_accuracy": float((la < 0).float().mean()),
+            }
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"actor_critic": self.core.net, "normalizers": self._stats, "discriminator": self.disc}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        opts = {"actor_critic": self.core.optimizer, "discriminator": self.disc_opt}
+        return opts  # type: ignore[return-value]  # FlatAdam has torch.optim's state-dict API
+
+    def validation_loss(self) -> float | None:
+        return None
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _agent_batch(self, rollout: Rollout) -> Batch:
+        n = rollout.acts.shape[0] * rollout.acts.shape[1]
+        acts = rollout.acts.reshape(n, *rollout.acts.shape[2:])
+        return Batch(
+            obs=np.asarray(rollout.obs, dtype=np.float32).reshape(n, -1),
+            acts=acts,
+            next_obs=np.asarray(rollout.next_obs, dtype=np.float32).reshape(n, -1),
+            terminals=rollout.terminated.reshape(n),
+        )
+
+    def _with_log_pi(self, batch: Batch) -> Batch:
+        if not self.shaped:
+            return batch
+        return Batch(
+            batch.obs,
+            batch.acts,
+            batch.next_obs,
+            batch.terminals,
+            ppo_log_prob(self.core, batch.obs, batch.acts),
+        )
+
+    def exported_reward(self) -> LearnedReward:
+        """The reward to keep: GAIL's softplus(logit), AIRL's g (see the algorithm modules)."""
+        g = copy.deepcopy(self.disc.g)
+        transform = "softplus" if not self.shaped else self.config.export_transform
+        meta = {**self.meta, "algorithm": "airl" if self.shaped else "gail"}
+        return LearnedReward("mlp", {"g": g}, transform=transform, gamma=self.config.ppo.gamma, meta=meta)
+
+
+def ppo_log_prob(core: PPOCore, obs: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    """log pi(a|s) of the PPO policy for given (env) actions, as float32 (no side effects)."""
+    out, _ = core.net.forward_np(core._prep(np.asarray(obs, dtype=np.float32)))
+    if core.net.discrete:
+        logits = out.astype(np.float64)
+        logits -= logits.max(1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        return log_probs[np.arange(len(out)), np.asarray(acts).reshape(-1).astype(np.int64)].astype(
+            np.float32
+        )
+    assert core.net._log_std is not None
+    log_std = core.net._log_std.numpy().astype(np.float64)
+    z = (np.asarray(acts, dtype=np.float64).reshape(out.shape) - out) / np.exp(log_std)
+    return ((-0.5 * z * z - log_std).sum(-1) - 0.5 * np.log(2 * np.pi) * out.shape[1]).astype(np.float32)
+
+
+def demo_arrays(dataset: Dataset, obs_dim: int, action_space: gym.Space[Any]) -> Batch:
+    """The demonstrations as flat arrays, checked against the env's spaces (one clear error if not)."""
+    if dataset.num_steps == 0:
+        raise DatasetError("dataset has no steps to imitate", file=dataset.path)
+    tr = dataset.transitions()
+    if not isinstance(tr.obs, np.ndarray):
+        raise DatasetError(
+            "adversarial imitation needs array observations", file=dataset.path, field="obs", found="a dict"
+        )
+    obs = np.asarray(tr.obs, dtype=np.float32).reshape(len(tr), -1)
+    if obs.shape[1] != obs_dim:
+        raise DatasetError(
+            "observations do not match the env",
+            file=dataset.path,
+            field="obs",
+            expected=obs_dim,
+            found=obs.shape[1],
+        )
+    acts = np.asarray(tr.acts)
+    if isinstance(action_space, gym.spaces.Discrete):
+        if not np.issubdtype(acts.dtype, np.integer) and not np.all(acts == np.round(acts)):
+            raise DatasetError(
+                "the env has discrete actions",
+                file=dataset.path,
+                field="acts",
+                expected="integers",
+                found=acts.dtype,
+            )
+        acts = acts.reshape(-1).astype(np.int64)
+        if acts.min() < 0 or acts.max() >= int(action_space.n):
+            raise DatasetError(
+                "actions out of range",
+                file=dataset.path,
+                field="acts",
+                expected=f"0..{int(action_space.n) - 1}",
+                found=f"{acts.min()}..{acts.max()}",
+            )
+    else:
+        size = int(np.prod(action_space.shape or (1,)))
+        if acts.reshape(len(acts), -1).shape[1] != size:
+            raise DatasetError(
+                "actions do not match the env",
+                file=dataset.path,
+                field="acts",
+                expected=size,
+                found=acts.shape[1:],
+            )
+        acts = acts.reshape(len(acts), size).astype(np.float32)
+    next_obs = np.asarray(tr.next_obs, dtype=np.float32).reshape(len(tr), -1)
+    return Batch(obs, acts, next_obs, np.asarray(tr.terminals, dtype=bool))
+
+
+def _take(batch: Batch, rows: np.ndarray) -> Batch:
+    return Batch(batch.obs[rows], batch.acts[rows], batch.next_obs[rows], batch.terminals[rows])
+
+
+class PolicyAndReward(ExportingPolicy):
+    """Saves the policy into `dir` and the learned reward beside it, into `dir/../reward`: the run's
+    final `policy/` gets `reward/` next to it, and every checkpoint holds both."""
+
+    def __init__(self, policy: Any, export: Any, reward: Any) -> None:
+        super().__init__(policy, export)
+        self._reward = reward
+
+    def save(self, directory: str | Path) -> Path:
+        out = super().save(directory)
+        self._reward().save(Path(directory).parent / "reward")
+        return out

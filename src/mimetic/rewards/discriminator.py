@@ -1,0 +1,116 @@
+"""Discriminators for adversarial imitation: GAIL's D(s, a) and AIRL's shaped D(s, a, s').
+
+Both output a logit l with D = sigmoid(l) = P(expert | transition), trained by logistic
+regression: expert transitions labelled 1, the agent's labelled 0.
+
+  - GAIL (Ho & Ermon 2016, eq. 17): l = g(s, a). The generator's reward is -log(1 - D) = softplus(l),
+    positive everywhere (the form imitation's `RewardNet` and most GAIL code use).
+  - AIRL (Fu et al. 2018, eq. 2 and Section 5): D = exp(f) / (exp(f) + pi(a|s)) with the shaped
+    f(s, a, s') = g(s, a) + gamma h(s') - h(s), so l = f - log pi(a|s). The generator's reward is
+    log D - log(1 - D) = l; g alone is the reward to export and transfer.
+
+Options that stabilize the logistic regression: a gradient penalty on interpolated inputs
+(Gulrajani et al. 2017's WGAN-GP form, used for GAIL by Kostrikov et al. 2019, DAC) and spectral
+normalization of every layer (Miyato et al. 2018).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from mimetic.rewards.nets import NetSpec, RewardNet
+
+
+def discriminator_loss(expert_logits: torch.Tensor, agent_logits: torch.Tensor) -> torch.Tensor:
+    """-E_expert[log D] - E_agent[log(1 - D)], with D = sigmoid(logit), computed stably:
+    -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l)."""
+    return nn.functional.softplus(-expert_logits).mean() + nn.functional.softplus(agent_logits).mean()
+
+
+def gail_reward(logits: torch.Tensor) -> torch.Tensor:
+    """GAIL's generator reward -log(1 - D) = softplus(logit) (Ho & Ermon 2016)."""
+    return nn.functional.softplus(logits)
+
+
+def airl_shaped(
+    g: torch.Tensor, h: torch.Tensor, next_h: torch.Tensor, terminals: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """AIRL's f = g + gamma (1 - terminal) h(s') - h(s) (Fu et al. 2018, eq. 4); h(s') is 0 past the end."""
+    return g + gamma * (1.0 - terminals) * next_h - h
+
+
+def gradient_penalty(
+    net: RewardNet, expert: torch.Tensor, agent: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """E[(||grad_x l(x)|| - 1)^2] at x = e x_expert + (1 - e) x_agent, e ~ U(0, 1) per row
+    (Gulrajani et al. 2017, eq. 3)."""
+    mix = torch.rand(len(expert), 1, generator=generator)
+    x = (mix * expert + (1 - mix) * agent).requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    return (grad.norm(dim=-1) - 1.0).square().mean()
+
+
+@dataclass
+class Batch:
+    """Transitions for the discriminator; `log_pi` is needed by AIRL only."""
+
+    obs: np.ndarray
+    acts: np.ndarray
+    next_obs: np.ndarray
+    terminals: np.ndarray
+    log_pi: np.ndarray | None = None
+
+
+class Discriminator(nn.Module):
+    """GAIL's (`shaped=False`) or AIRL's (`shaped=True`) discriminator; `logits(batch)` is l above.
+
+    `g` reads (s, a), or s alone with `state_only` (AIRL's disentangled reward, Fu et al. 2018,
+    Section 5); AIRL's shaping term `h` reads s.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        discrete: bool,
+        hidden_sizes: tuple[int, ...],
+        obs_mean: np.ndarray,
+        obs_std: np.ndarray,
+        *,
+        shaped: bool = False,
+        state_only: bool = False,
+        gamma: float = 0.99,
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        self.shaped = shaped
+        self.gamma = gamma
+        inputs = "s" if state_only else "sa"
+        spec = NetSpec(obs_dim, act_dim, discrete, inputs, hidden_sizes, spectral_norm=spectral_norm)
+        self.g = RewardNet(spec, obs_mean, obs_std)
+        self.h = (
+            RewardNet(
+                NetSpec(obs_dim, act_dim, discrete, "s", hidden_sizes, spectral_norm=spectral_norm),
+                obs_mean,
+                obs_std,
+            )
+            if shaped
+            else None
+        )
+
+    def g_features(self, batch: Batch) -> torch.Tensor:
+        return self.g.features(batch.obs, batch.acts)
+
+    def logits(self, batch: Batch, g_features: torch.Tensor | None = None) -> torch.Tensor:
+        g = self.g(self.g_features(batch) if g_features is None else g_features)
+        if self.h is None:
+            return g
+        terminals = torch.as_tensor(np.asarray(batch.terminals, dtype=np.float32))
+        f = airl_shaped(g, self.h.score(batch.obs), self.h.score(batch.next_obs), terminals, self.gamma)
+        if batch.log_pi is None:
+            raise ValueError("AIRL's discriminator needs the policy's log-probabilities (log_pi)")
+        return f - torch.as_tensor(np.asarray(batch.log_pi, dtype=np.float32))

@@ -1,0 +1,210 @@
+"""GAIL, AIRL, SQIL and IQ-Learn: formula checks, a two-step harness with save/load, CLI and --reward."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import mimetic
+from mimetic.algorithms import ALGORITHMS
+from mimetic.algorithms.iq_learn import IQLearnConfig, IQLearner, iq_loss, soft_value
+from mimetic.algorithms.sqil import SQILConfig, SQILLearner
+from mimetic.cli import main
+from mimetic.data import Dataset
+from mimetic.experts import collect, scripted_expert
+from mimetic.policies.learned import load
+from mimetic.rewards import load_reward
+from mimetic.rl.ppo import PPOConfig
+from mimetic.rl.sac import SACConfig
+from mimetic.runtime.trainer import TrainerConfig
+
+torch.set_num_threads(1)
+IMITATION = ["gail", "airl", "sqil", "iq-learn"]
+
+
+@pytest.fixture(scope="module")
+def cartpole_demos() -> Dataset:
+    return collect(scripted_expert("CartPole-v1"), "CartPole-v1", episodes=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def pendulum_demos() -> Dataset:
+    from mimetic.zoo import load as zoo_load
+
+    return collect(zoo_load("Pendulum-v1"), "Pendulum-v1", episodes=1, seed=0)
+
+
+# ---- formulas ---------------------------------------------------------------------------------
+def test_iq_loss_on_a_hand_computed_batch() -> None:
+    q, v = torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.5])
+    next_v, terminals = torch.tensor([1.0, 2.0]), torch.tensor([0.0, 1.0])
+    is_expert = torch.tensor([True, False])
+    # y = (1 - done) gamma V(s') = [0.5, 0]; r = Q - y = [0.5, 2]
+    offline, terms = iq_loss(q, v, next_v, terminals, is_expert, 0.5, 0.5, "expert")
+    # -E_expert[r] + E_expert[V - y] + E_expert[r^2] / (4 * 0.5) = -0.5 + 1.0 + 0.125
+    assert float(offline) == pytest.approx(0.625)
+    assert float(terms["chi2"]) == pytest.approx(0.125)
+    online, _ = iq_loss(q, v, next_v, terminals, is_expert, 0.5, 0.5, "all")
+    # value and chi^2 over both rows: -0.5 + mean(1.0, 2.5) + mean(0.25, 4) / 2
+    assert float(online) == pytest.approx(-0.5 + 1.75 + 1.0625)
+    with pytest.raises(ValueError, match="value_rows"):
+        iq_loss(q, v, next_v, terminals, is_expert, 0.5, 0.5, "some")
+
+
+def test_soft_value_is_a_temperature_scaled_logsumexp() -> None:
+    q = torch.tensor([[0.0, math.log(3.0)]])
+    assert float(soft_value(q, 1.0)) == pytest.approx(math.log(4.0))
+    assert float(soft_value(q, 0.5)) == pytest.approx(0.5 * math.log(10.0))
+    assert float(soft_value(q, 1e-3)) == pytest.approx(math.log(3.0), abs=1e-3)  # -> max Q
+
+
+def test_sqil_batches_are_half_demonstrations_labelled_one(cartpole_demos: Dataset) -> None:
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
+    learner = SQILLearner(cartpole_demos, SQILConfig(sac=sac), "CartPole-v1", 0)
+    rng = np.random.default_rng(0)
+    batches = [learner.sample(rng) for _ in range(12)]
+    assert all(b is None for b in batches[:9]) and batches[-1] is not None
+    batch = batches[-1]
+    np.testing.assert_array_equal(batch["rews"], np.r_[np.ones(8), np.zeros(8)])
+    demo_obs = np.concatenate([np.asarray(t.obs[:-1]) for t in cartpole_demos.episodes])
+    for row in batch["obs"][:8]:  # the first half comes from the demonstrations, the rest from the agent
+        assert np.any(np.all(np.isclose(demo_obs, row), axis=1))
+    assert len(learner.agent_buffer) == 12
+    assert np.all(learner.agent_buffer.sample(50, rng)["rews"] == 0.0)
+
+
+def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
+    learner = IQLearner(cartpole_demos, IQLearnConfig(learning_starts=4, batch_size=10), "CartPole-v1", 0)
+    rng = np.random.default_rng(0)
+    batch = None
+    while batch is None:
+        batch = learner.sample(rng)
+    np.testing.assert_array_equal(batch["is_expert"], np.arange(10) < 5)
+    assert np.isfinite(learner.update(batch)["loss/iq"])
+
+
+# ---- the harness: every new algorithm, two steps, save, load ----------------------------------
+def _tiny(algo: str, env_id: str) -> Any:
+    cfg = ALGORITHMS.get(algo).default_config(env_id)
+    if algo in ("gail", "airl"):
+        ppo = PPOConfig(num_envs=2, rollout_steps=16, update_epochs=1, minibatch_size=16)
+        return replace(cfg, ppo=ppo, disc_updates=2, disc_batch_size=8, grad_penalty=1.0, spectral_norm=True)
+    sac = SACConfig(learning_starts=4, batch_size=8, hidden_sizes=(8, 8))
+    if algo == "sqil":
+        return replace(cfg, sac=sac)
+    return replace(cfg, sac=sac, learning_starts=4, batch_size=8, hidden_sizes=(8,))
+
+
+CASES = [(a, e, off) for a in IMITATION for e in ("CartPole-v1", "Pendulum-v1") for off in (False, True)]
+CASES = [c for c in CASES if c[2] is False or c[0] == "iq-learn"]
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_id", "offline"), CASES, ids=[f"{a}-{e}-{'off' if o else 'on'}" for a, e, o in CASES]
+)
+def test_two_steps_save_load(
+    algo: str, env_id: str, offline: bool, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    demos = request.getfixturevalue("cartpole_demos" if env_id == "CartPole-v1" else "pendulum_demos")
+    cfg = _tiny(algo, env_id)
+    if offline:
+        cfg = replace(cfg, offline=True)
+    steps = 2 if algo in ("gail", "airl") or offline else 6
+    trainer = TrainerConfig(
+        steps=steps, eval_every=steps, eval_episodes=1, checkpoint_every=steps, progress=False, report=False
+    )
+    result = mimetic.train(algo, demos, env_id=env_id, run_dir=tmp_path / "run", config=cfg, trainer=trainer)
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert lines and "nan" not in lines[-1]
+    saved = load(tmp_path / "run" / "policy")
+    obs = (
+        np.random.default_rng(0).standard_normal((5, 4 if env_id == "CartPole-v1" else 3)).astype(np.float32)
+    )
+    ours, _ = result.policy.act(obs)
+    theirs, _ = saved.act(obs)
+    if env_id == "CartPole-v1":
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        np.testing.assert_allclose(np.asarray(ours, np.float64), np.asarray(theirs, np.float64), atol=1e-4)
+    if algo != "sqil":  # the learned reward sits beside the policy and in the checkpoint
+        reward = load_reward(tmp_path / "run" / "reward")
+        assert (tmp_path / "run" / "checkpoints" / f"step_{steps}" / "reward" / "reward.json").is_file()
+        acts = ours if env_id == "CartPole-v1" else np.asarray(ours, np.float32)
+        values = reward(obs, acts, obs, np.zeros(5))
+        assert values.shape == (5,) and np.isfinite(values).all()
+
+
+def test_bad_demonstrations_are_one_clear_error(pendulum_demos: Dataset, tmp_path: Path) -> None:
+    from mimetic.data import DatasetError
+
+    with pytest.raises(DatasetError, match="observations do not match the env"):
+        ALGORITHMS.get("gail").build(pendulum_demos, _tiny("gail", "CartPole-v1"), env_id="CartPole-v1")
+
+
+# ---- the CLI, resume, and training on a saved reward -------------------------------------------
+def test_cli_train_resume_and_reward(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demos = collect(scripted_expert("CartPole-v1"), "CartPole-v1", episodes=2, seed=0)
+    data = tmp_path / "demos.npz"
+    mimetic.save(demos, data, format="npz")
+    run = str(tmp_path / "gail")
+    args = [
+        "train",
+        "gail",
+        "--dataset",
+        str(data),
+        "--run-dir",
+        run,
+        "--no-progress",
+        "--eval-episodes",
+        "2",
+    ]
+    assert main([*args, "--steps", "2", "--eval-every", "2", "--checkpoint-every", "1"]) == 0
+    assert "trained 2 steps" in capsys.readouterr().out
+    assert main(["train", "gail", "--run-dir", run, "--resume", "--steps", "3", "--no-progress"]) == 0
+    assert "trained 3 steps" in capsys.readouterr().out
+    assert main(["train", "iq-learn", "--run-dir", str(tmp_path / "iq"), "--no-progress"]) == 2
+    assert "--dataset is required" in capsys.readouterr().err
+    ppo = ["train", "ppo", "--env", "CartPole-v1", "--reward", f"{run}/reward", "--no-progress"]
+    assert main([*ppo, "--run-dir", str(tmp_path / "ppo"), "--steps", "1", "--eval-every", "0"]) == 0
+    assert main(["train", "ppo", "--run-dir", str(tmp_path / "ppo"), "--resume", "--reward", "x"]) == 2
+    assert "drop --reward" in capsys.readouterr().err
+    assert (
+        main([*ppo[:-3], "--reward", str(tmp_path), "--run-dir", str(tmp_path / "p2"), "--no-progress"]) == 2
+    )
+    assert "not a saved reward" in capsys.readouterr().err
+
+
+def test_ppo_and_sac_learn_from_the_given_reward(tmp_path: Path) -> None:
+    from mimetic.algorithms.ppo import PPO
+    from mimetic.algorithms.sac import SAC
+    from mimetic.rewards import LearnedReward
+    from mimetic.rewards.nets import NetSpec, RewardNet
+
+    reward = LearnedReward("mlp", {"g": RewardNet(NetSpec(4, 2, True, "sa", (4,)))})
+    path = str(reward.save(tmp_path / "reward"))
+    cfg = PPOConfig(num_envs=2, rollout_steps=8)
+    rollout = PPO.build(None, cfg, env_id="CartPole-v1", reward=path).sample(np.random.default_rng(0))
+    expected = reward(
+        rollout.obs.reshape(16, 4), rollout.acts.reshape(16), rollout.next_obs.reshape(16, 4), np.ones(16)
+    )
+    np.testing.assert_allclose(rollout.rews.reshape(16), expected, rtol=1e-6)
+    assert not np.allclose(rollout.rews, rollout.env_rews)
+    sac = SAC.build(None, SACConfig(learning_starts=100), env_id="CartPole-v1", reward=path)
+    sac.sample(np.random.default_rng(0))
+    stored = sac.replay.sample(1, np.random.default_rng(0))
+    assert float(stored["rews"][0]) == pytest.approx(
+        float(reward(stored["obs"], stored["acts"], stored["next_obs"], np.ones(1))[0]), rel=1e-5
+    )
+    with pytest.raises(ValueError, match="--reward applies to ppo and sac"):
+        mimetic.train(
+            "bc",
+            collect(scripted_expert("CartPole-v1"), "CartPole-v1", 1),
+            run_dir=tmp_path / "b",
+            reward=path,
+        )

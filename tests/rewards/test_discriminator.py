@@ -1,0 +1,91 @@
+"""Formula checks for the adversarial discriminators, against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mimetic.rewards.discriminator import (
+    Batch,
+    Discriminator,
+    airl_shaped,
+    discriminator_loss,
+    gail_reward,
+    gradient_penalty,
+)
+from mimetic.rewards.nets import NetSpec, RewardNet
+
+torch.set_num_threads(1)
+
+
+def test_discriminator_loss_is_the_logistic_loss() -> None:
+    # D = sigmoid(logit): expert D = 0.5, 0.75; agent D = 0.5, 0.25
+    expert = torch.tensor([0.0, math.log(3.0)])
+    agent = torch.tensor([0.0, -math.log(3.0)])
+    by_hand = 0.5 * (-math.log(0.5) - math.log(0.75)) + 0.5 * (-math.log(1 - 0.5) - math.log(1 - 0.25))
+    assert float(discriminator_loss(expert, agent)) == pytest.approx(by_hand)
+    assert by_hand == pytest.approx(math.log(8.0 / 3.0))
+
+
+def test_gail_reward_is_minus_log_one_minus_d() -> None:
+    # logit ln 3 -> D = 0.75 -> -log(0.25) = ln 4; logit 0 -> D = 0.5 -> ln 2
+    out = gail_reward(torch.tensor([math.log(3.0), 0.0]))
+    assert out.tolist() == pytest.approx([math.log(4.0), math.log(2.0)])
+
+
+def test_airl_shaping_drops_the_next_value_at_terminals() -> None:
+    g, h, next_h = torch.tensor([1.0, 1.0]), torch.tensor([2.0, 2.0]), torch.tensor([3.0, 3.0])
+    f = airl_shaped(g, h, next_h, torch.tensor([0.0, 1.0]), gamma=0.9)
+    assert f.tolist() == pytest.approx([1.0 + 0.9 * 3.0 - 2.0, 1.0 - 2.0])
+
+
+def _constant(net: RewardNet, value: float) -> None:
+    last = [m for m in net.body if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(value)
+
+
+def test_airl_logit_is_f_minus_log_pi() -> None:
+    disc = Discriminator(2, 3, True, (4,), np.zeros(2), np.ones(2), shaped=True, gamma=0.9)
+    assert disc.h is not None
+    _constant(disc.g, 1.0)
+    _constant(disc.h, 2.0)
+    obs = np.zeros((2, 2), np.float32)
+    batch = Batch(obs, np.array([0, 2]), obs, np.array([False, True]), np.log(np.array([0.5, 0.25])))
+    logits = disc.logits(batch)
+    f = np.array([1.0 + 0.9 * 2.0 - 2.0, 1.0 - 2.0])
+    assert logits.tolist() == pytest.approx((f - np.log([0.5, 0.25])).tolist(), abs=1e-6)
+    # D = exp(f) / (exp(f) + pi) (Fu et al. 2018, eq. 2) is the sigmoid of that logit
+    d = np.exp(f) / (np.exp(f) + np.array([0.5, 0.25]))
+    assert torch.sigmoid(logits).tolist() == pytest.approx(d.tolist(), abs=1e-6)
+    with pytest.raises(ValueError, match="log_pi"):
+        disc.logits(Batch(obs, np.array([0, 2]), obs, np.array([False, True])))
+
+
+def test_gradient_penalty_of_a_linear_net() -> None:
+    net = RewardNet(NetSpec(2, 0, False, "s", ()))
+    linear = net.body[0]
+    assert isinstance(linear, nn.Linear)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[3.0, 4.0]]))
+    x = torch.randn(8, 2)
+    # the gradient is the weight everywhere: (||(3, 4)|| - 1)^2 = 16
+    penalty = gradient_penalty(net, x, -x, torch.Generator().manual_seed(0)).detach()
+    assert float(penalty) == pytest.approx(16.0)
+
+
+def test_spectral_norm_bounds_each_layer() -> None:
+    net = RewardNet(NetSpec(3, 2, True, "sa", (16,), spectral_norm=True))
+    net.train()
+    for _ in range(20):  # power iteration converges as the net runs
+        net.score(np.random.default_rng(0).standard_normal((4, 3)), np.array([0, 1, 0, 1]))
+    for module in net.body:
+        if isinstance(module, nn.Linear):
+            assert float(torch.linalg.matrix_norm(module.weight.detach(), ord=2)) == pytest.approx(
+                1.0, abs=0.05
+            )
