@@ -40,6 +40,14 @@ from mimetic.trading.irdpg_run import MarketSettings, baseline_results, evaluate
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "qtnet.json"
 DOC = ROOT / "docs" / "benchmarks.md"
+QTNET_DOC = ROOT / "docs" / "qtnet.md"
+QTNET_HEADER = """# QTNet / iRDPG: results
+
+The flagship trading agent (Liu et al., AAAI 2020; QTNet, arXiv 2312.15730): what it is, how to train,
+evaluate and reproduce it is in [trading.md](trading.md#part-2-the-irdpg-agent); the paper's claim
+against our number is in [papers.md](papers.md). This page holds the latest ablation, written by
+`python benchmarks/qtnet.py` (the same section appears in [benchmarks.md](benchmarks.md)).
+"""
 PAPERS = ROOT / "docs" / "papers.md"
 PLOT = ROOT / "docs" / "img" / "qtnet_test_equity.png"
 METRICS = ("total_return", "sharpe", "volatility", "max_drawdown", "trades")
@@ -266,6 +274,7 @@ def write_docs(result: dict[str, Any]) -> None:
         "<!-- qtnet:end -->",
     ]
     write_section(DOC, "<!-- qtnet:start -->", "<!-- qtnet:end -->", "\n".join(lines))
+    write_section(QTNET_DOC, "<!-- qtnet:start -->", "<!-- qtnet:end -->", "\n".join(lines), QTNET_HEADER)
 
     by = {(r["variant"], r["split"]): r for r in result["summary"]}
     parts = []
