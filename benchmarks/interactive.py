@@ -457,9 +457,9 @@ def write_doc(result: dict[str, Any]) -> None:
             "**DAgger side by side with `imitation`** (8000 labels; the anchors' evaluation protocol and "
             "normalization; wall-clock: learner construction + training).",
             "",
-            "| task | ours (labeller) | normalized | train wall (s) | imitation DAgger normalized | its wall (s) | "
+            "| task | ours: normalized (labeller) | train wall (s) | imitation DAgger normalized | its wall (s) | "
             "goal (>= 0.95 in <= 1/5 of its wall) |",
-            "|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|",
         ]
         for r in agg["anchor"]:
             p = peers.get(r["task"])
