@@ -149,11 +149,17 @@ def _plot(grid: list[Cell], rows: list[dict[str, Any]], path: Path) -> None:
         mine = [c for c in grid if (c.env or "-") == env]
         for algorithm in sorted({c.algorithm for c in mine}):
             if by_demos:
+                demo_counts = sorted({c.params["demos"] for c in mine if "demos" in c.params})
                 points = sorted(
                     (c.params["demos"], *_mean_std(_score(c)))
                     for c in mine
-                    if c.algorithm == algorithm and _score(c)
+                    if c.algorithm == algorithm and _score(c) and "demos" in c.params
                 )
+                flat = [c for c in mine if c.algorithm == algorithm and _score(c) and "demos" not in c.params]
+                if not points and flat and demo_counts:
+                    # an algorithm that takes no demonstrations (DAgger, PPO): one level across the axis
+                    mean, std = _mean_std(_score(flat[0]))
+                    points = [(float(n), mean, std) for n in (demo_counts[0], demo_counts[-1])]
             else:
                 points = _curve([r for r in rows if r["algorithm"] == algorithm and (r["env"] or "-") == env])
             if not points:

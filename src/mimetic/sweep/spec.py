@@ -129,7 +129,7 @@ class SweepSpec:
 
     def _resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
-        return p if p.is_absolute() or self.path is None else (self.path.parent / p)
+        return p if p.is_absolute() or self.path is None else (self.path.parent / p).resolve()
 
 
 def load_spec(path: str | Path) -> SweepSpec:
