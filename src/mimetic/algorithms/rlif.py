@@ -27,7 +27,7 @@ from torch import nn
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.dagger import check_env
 from mimetic.algorithms.online import ExportingPolicy
-from mimetic.algorithms.sac import _Alpha, export_sac_policy
+from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers
 from mimetic.experts.collect import collect
 from mimetic.interactive.experts import make_expert
 from mimetic.interactive.interveners import Intervener, InterventionConfig, build_intervener
@@ -187,17 +187,10 @@ class RLIFLearner:
         return metrics
 
     def modules(self) -> dict[str, nn.Module]:
-        return {
-            "actor": self.core.actor,
-            "critics": self.core.critics,
-            "target_critics": self.core.target_critics,
-            "alpha": _Alpha(self.core),
-            "counters": _Counters(self),
-        }
+        return {**sac_modules(self.core), "counters": _Counters(self)}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        opts = {"actor": self.core.actor_opt, "critics": self.core.critic_opt, "alpha": self.core.alpha_opt}
-        return opts  # type: ignore[return-value]  # FlatAdam has torch.optim's state-dict API
+        return sac_optimizers(self.core)
 
     def validation_loss(self) -> float | None:
         return None

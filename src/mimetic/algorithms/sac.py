@@ -50,6 +50,21 @@ class _Alpha(nn.Module):
         return None
 
 
+def sac_modules(core: SACCore) -> dict[str, nn.Module]:
+    """What a checkpoint of any SAC-based learner (SAC, SQIL, RLIF) holds of the SAC core."""
+    return {
+        "actor": core.actor,
+        "critics": core.critics,
+        "target_critics": core.target_critics,
+        "alpha": _Alpha(core),
+    }
+
+
+def sac_optimizers(core: SACCore) -> dict[str, torch.optim.Optimizer]:
+    opts = {"actor": core.actor_opt, "critics": core.critic_opt, "alpha": core.alpha_opt}
+    return opts  # type: ignore[return-value]  # FlatAdam has torch.optim's state-dict API
+
+
 class SACTrainerLearner:
     """Adapts `mimetic.rl.SAC` to the Trainer's learner protocol."""
 
@@ -82,16 +97,10 @@ class SACTrainerLearner:
         return {} if batch is None else self.core.update(batch)
 
     def modules(self) -> dict[str, nn.Module]:
-        return {
-            "actor": self.core.actor,
-            "critics": self.core.critics,
-            "target_critics": self.core.target_critics,
-            "alpha": _Alpha(self.core),
-        }
+        return sac_modules(self.core)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        opts = {"actor": self.core.actor_opt, "critics": self.core.critic_opt, "alpha": self.core.alpha_opt}
-        return opts  # type: ignore[return-value]  # FlatAdam has torch.optim's state-dict API
+        return sac_optimizers(self.core)
 
     def validation_loss(self) -> float | None:
         return None
