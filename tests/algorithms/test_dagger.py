@@ -208,4 +208,7 @@ def test_train_cli_for_interactive_methods(tmp_path: Path, capsys: pytest.Captur
         "--no-progress",
     ]
     assert main(bad) == 2
-    assert "unknown expert 'nope'" in capsys.readouterr().err
+    assert (
+        "unknown expert (expected scripted, zoo[:quality] or a policy folder, found nope)"
+        in capsys.readouterr().err
+    )

@@ -31,7 +31,7 @@ def resolve_expert(spec: str, env_id: str, seed: int = 0) -> Any:
 
         return load(spec)
     raise DatasetError(
-        f"unknown expert '{spec}'", field="expert", expected="scripted, zoo[:quality] or a policy folder"
+        "unknown expert", field="expert", expected="scripted, zoo[:quality] or a policy folder", found=spec
     )
 
 
