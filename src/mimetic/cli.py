@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         verbs,
         "demo",
         "the flagship: train iRDPG and RDPG on bundled BTC/USD bars, backtest on the test days, write the "
-        "report (about 10 minutes); --bc runs the CartPole behaviour-cloning pipeline instead",
+        "report (about 4 minutes here); --bc runs the CartPole behaviour-cloning pipeline instead",
         "mimetic demo --out runs/demo --seed 0\n  mimetic demo --bc --episodes 50",
     )
     demo.add_argument("--out", default="runs/demo", help="folder for everything the demo writes")

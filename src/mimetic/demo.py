@@ -5,7 +5,7 @@ days, Q-filtered behaviour cloning toward the hindsight teacher) and plain RDPG 
 on the training days, selects each one's checkpoint on the validation days, backtests both once on
 the test days beside buy and hold and Dual Thrust (costs on), and writes the HTML backtest report
 (equity, drawdown, positions over a sample day, the metrics table), whose path it prints last.
-About 10 minutes on one CPU core at the default budget; tests pass a tiny one.
+About 4 minutes on one core of the 2-core dev machine (measured with `make demo`; the issue budgets 10); tests pass a tiny budget.
 
 `run_bc_demo` (`mimetic demo --bc`) is the imitation-learning pipeline of the library itself:
 scripted CartPole-v1 expert -> demonstrations -> Minari dataset on disk -> load back -> validate
