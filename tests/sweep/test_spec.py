@@ -109,3 +109,31 @@ def test_cells_average_over_seeds() -> None:
     )
     assert "| bc | CartPole-v1 | - | 2 (1 missing) | 400.0 ± 100.0 | 0.79 ± 0.21 | 2.5 |" in page
     assert "| gail | CartPole-v1 | - | 0 (1 missing) | - | - | - |" in page
+
+
+def test_per_env_datasets_pair_each_env_with_its_own_data(tmp_path: Path) -> None:
+    spec = load_spec(
+        _write(
+            tmp_path,
+            """
+algorithms: [bc]
+envs: [CartPole-v1, Pendulum-v1]
+seeds: [0]
+datasets: {CartPole-v1: cart.npz, Pendulum-v1: [pend-a.npz, pend-b.npz]}
+""",
+        )
+    )
+    got = {}
+    for t in spec.trials():
+        argv = list(t.argv)
+        got[t.key] = Path(argv[argv.index("--dataset") + 1]).name
+    assert got == {
+        "bc/CartPole-v1/seed-0": "cart.npz",
+        "bc/Pendulum-v1/dataset-pend-a.npz/seed-0": "pend-a.npz",
+        "bc/Pendulum-v1/dataset-pend-b.npz/seed-0": "pend-b.npz",
+    }
+    bad = _write(
+        tmp_path, "algorithms: [bc]\nenvs: [CartPole-v1, Acrobot-v1]\ndatasets: {CartPole-v1: a.npz}\n"
+    )
+    with pytest.raises(SpecError, match=r"missing \['Acrobot-v1'\], not in envs \[\]"):
+        load_spec(bad)

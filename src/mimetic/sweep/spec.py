@@ -6,6 +6,7 @@
     envs: [CartPole-v1]
     seeds: [0, 1, 2]
     dataset: demos/cartpole.npz        # or `datasets: [...]`; only for algorithms that take --dataset
+                                       # per env: `datasets: {CartPole-v1: a.npz, Pendulum-v1: [b.npz, c.npz]}`
     demos: [1, 5, 10]                  # -> --max-episodes, only where the algorithm takes it
     steps: 2000
     args: {eval-every: 500, batch-size: [64, 256]}     # `mimetic train` flags; a list is a grid axis
@@ -78,6 +79,8 @@ class SweepSpec:
     envs: list[str | None]
     seeds: list[int]
     datasets: list[str | None] = field(default_factory=lambda: [None])
+    env_datasets: dict[str, list[str]] = field(default_factory=dict)
+    """Per-env datasets (a mapping in the spec); when given, they replace `datasets` env by env."""
     demos: list[int | None] = field(default_factory=lambda: [None])
     steps: int | None = None
     args: dict[str, Any] = field(default_factory=dict)
@@ -93,38 +96,57 @@ class SweepSpec:
         out: list[Trial] = []
         for algorithm in self.algorithms:
             options = train_options(algorithm)
-            datasets = self.datasets if "--dataset" in options else [None]
             demos = self.demos if "--max-episodes" in options else [None]
             algo_axes = {k: v for k, v in axes.items() if f"--{k}" in options}
-            for env, dataset, n, combo in itertools.product(
-                self.envs, datasets, demos, itertools.product(*algo_axes.values())
-            ):
-                params: dict[str, Any] = {}
-                if dataset is not None and len(self.datasets) > 1:
-                    params["dataset"] = Path(dataset).name
-                if n is not None:
-                    params["demos"] = n
-                params.update(zip(algo_axes, combo, strict=True))
-                flags: dict[str, Any] = {k: v for k, v in fixed.items() if f"--{k}" in options}
-                flags.update(zip(algo_axes, combo, strict=True))
-                flags.update(self.algorithm_args.get(algorithm, {}))
-                if env is not None and "--env" in options:
-                    flags["env"] = env
-                if dataset is not None:
-                    flags["dataset"] = str(self._resolve(dataset))
-                if n is not None:
-                    flags["max-episodes"] = n
-                if self.steps is not None:
-                    flags["steps"] = self.steps
-                for seed in self.seeds:
-                    argv = _argv({**flags, "seed": seed, "no-progress": True})
-                    parts = [
-                        algorithm,
-                        _safe(env or "default"),
-                        *(_safe(f"{k}-{v}") for k, v in params.items()),
-                    ]
-                    key = "/".join([*parts, f"seed-{seed}"])
-                    out.append(Trial(key, algorithm, env, seed, params, argv, self.steps))
+            for env, n, combo in itertools.product(self.envs, demos, itertools.product(*algo_axes.values())):
+                for dataset in self._datasets_for(env) if "--dataset" in options else [None]:
+                    out += self._trials_at(
+                        algorithm, options, env, dataset, n, dict(zip(algo_axes, combo, strict=True)), fixed
+                    )
+        return out
+
+    def _datasets_for(self, env: str | None) -> list[str | None]:
+        if self.env_datasets and env is not None:
+            return list(self.env_datasets[env])
+        return self.datasets
+
+    def _trials_at(
+        self,
+        algorithm: str,
+        options: set[str],
+        env: str | None,
+        dataset: str | None,
+        n: int | None,
+        axis_values: dict[str, Any],
+        fixed: dict[str, Any],
+    ) -> list[Trial]:
+        out: list[Trial] = []
+        params: dict[str, Any] = {}
+        if dataset is not None and len(self._datasets_for(env)) > 1:
+            params["dataset"] = Path(dataset).name
+        if n is not None:
+            params["demos"] = n
+        params.update(axis_values)
+        flags: dict[str, Any] = {k: v for k, v in fixed.items() if f"--{k}" in options}
+        flags.update(axis_values)
+        flags.update(self.algorithm_args.get(algorithm, {}))
+        if env is not None and "--env" in options:
+            flags["env"] = env
+        if dataset is not None:
+            flags["dataset"] = str(self._resolve(dataset))
+        if n is not None:
+            flags["max-episodes"] = n
+        if self.steps is not None:
+            flags["steps"] = self.steps
+        for seed in self.seeds:
+            argv = _argv({**flags, "seed": seed, "no-progress": True})
+            parts = [
+                algorithm,
+                _safe(env or "default"),
+                *(_safe(f"{k}-{v}") for k, v in params.items()),
+            ]
+            key = "/".join([*parts, f"seed-{seed}"])
+            out.append(Trial(key, algorithm, env, seed, params, argv, self.steps))
         return out
 
     def _resolve(self, path: str) -> Path:
@@ -167,7 +189,13 @@ def load_spec(path: str | Path) -> SweepSpec:
     algorithms = _list_of(path, raw, "algorithms", str, required=True)
     if "dataset" in raw and "datasets" in raw:
         raise SpecError(f"{path}: give either 'dataset' or 'datasets', not both")
-    datasets = [raw["dataset"]] if "dataset" in raw else _list_of(path, raw, "datasets", str)
+    key = "dataset" if "dataset" in raw else "datasets"
+    env_datasets: dict[str, list[str]] = {}
+    if isinstance(raw.get(key), dict):
+        env_datasets = {str(env): _list_of(path, raw[key], env, str) for env in raw[key]}
+        datasets: list[Any] = []
+    else:
+        datasets = [raw["dataset"]] if "dataset" in raw else _list_of(path, raw, "datasets", str)
     spec = SweepSpec(
         name=str(raw.get("name", path.stem)),
         out=Path(str(raw.get("out", f"runs/sweep-{path.stem}"))),
@@ -175,6 +203,7 @@ def load_spec(path: str | Path) -> SweepSpec:
         envs=list(_list_of(path, raw, "envs", str)) or [None],
         seeds=_list_of(path, raw, "seeds", int) or [0],
         datasets=list(datasets) or [None],
+        env_datasets=env_datasets,
         demos=list(_list_of(path, raw, "demos", int)) or [None],
         steps=_int_or_none(path, raw, "steps"),
         args=_mapping(path, raw, "args"),
@@ -242,7 +271,16 @@ def _check_flags(path: Path, spec: SweepSpec) -> None:
                 raise SpecError(
                     f"{path}: algorithm_args.{algorithm}.{name}: lists (grid axes) belong in 'args'"
                 )
-    if spec.datasets != [None] and not any("--dataset" in o for o in options.values()):
+    if spec.env_datasets:
+        missing = [env for env in spec.envs if env not in spec.env_datasets]
+        extra = sorted(set(spec.env_datasets) - {e for e in spec.envs if e is not None})
+        if missing or extra:
+            raise SpecError(
+                f"{path}: datasets: per-env datasets must name exactly the sweep's envs; "
+                f"missing {missing}, not in envs {extra}"
+            )
+    has_data = spec.datasets != [None] or bool(spec.env_datasets)
+    if has_data and not any("--dataset" in o for o in options.values()):
         raise SpecError(f"{path}: datasets are given but no algorithm of this sweep takes --dataset")
     if spec.demos != [None] and not any("--max-episodes" in o for o in options.values()):
         raise SpecError(f"{path}: demos are given but no algorithm of this sweep takes --max-episodes")
