@@ -204,38 +204,29 @@ def transfer(task: str, seed: int, reward_dir: Path) -> dict[str, Any]:
 def run_iq_offline(seed: int) -> dict[str, Any]:
     """IQ-Learn offline from the first demonstration of the anchors' CartPole file (500 transitions)."""
     task = "CartPole-v1"
-    demos = anchor_demos(task, 1)
-    seed_everything(seed)
-    clock = Clock()
-    spec = ALGORITHMS.get("iq-learn")
-    learner = clock.run(lambda: spec.build(demos, IQLearnConfig(offline=True), env_id=task, seed=seed))
-    rng = np.random.default_rng(seed)
-    for _ in range(IQ_STEPS):
-        clock.run(lambda: learner.update(learner.sample(rng)))
     row = {"algo": "IQ-Learn offline", "task": task, "seed": seed, "demos": 1, "grad_steps": IQ_STEPS}
-    row.update(
-        {
-            "wall_s": round(clock.wall, 3),
-            "cpu_s": round(clock.cpu, 3),
-            "normalized": round(score(learner.policy, task), 4),
-        }
-    )
-    print(json.dumps(row), flush=True)
-    return row
+    return _timed_run("iq-learn", anchor_demos(task, 1), IQLearnConfig(offline=True), IQ_STEPS, row)
 
 
 def run_sqil(seed: int) -> dict[str, Any]:
     """SQIL (SAC) on Pendulum-v1 from the anchors' 10 demonstrations."""
     task = "Pendulum-v1"
-    demos = anchor_demos(task)
+    row = {"algo": "SQIL", "task": task, "seed": seed, "demos": 10, "env_steps": SQIL_STEPS}
+    return _timed_run(
+        "sqil", anchor_demos(task), ALGORITHMS.get("sqil").default_config(task), SQIL_STEPS, row
+    )
+
+
+def _timed_run(algorithm: str, demos: Any, config: Any, steps: int, row: dict[str, Any]) -> dict[str, Any]:
+    """Build `algorithm` and run `steps` learner updates, timing both; `row` names task and seed."""
+    task, seed = row["task"], row["seed"]
     seed_everything(seed)
     clock = Clock()
-    spec = ALGORITHMS.get("sqil")
-    learner = clock.run(lambda: spec.build(demos, spec.default_config(task), env_id=task, seed=seed))
+    spec = ALGORITHMS.get(algorithm)
+    learner = clock.run(lambda: spec.build(demos, config, env_id=task, seed=seed))
     rng = np.random.default_rng(seed)
-    for _ in range(SQIL_STEPS):
+    for _ in range(steps):
         clock.run(lambda: learner.update(learner.sample(rng)))
-    row = {"algo": "SQIL", "task": task, "seed": seed, "demos": 10, "env_steps": SQIL_STEPS}
     row.update(
         {
             "wall_s": round(clock.wall, 3),
