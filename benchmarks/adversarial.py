@@ -36,21 +36,21 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import gymnasium as gym  # noqa: E402
+import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 
 from mimetic.algorithms import ALGORITHMS  # noqa: E402
 from mimetic.algorithms.iq_learn import IQLearnConfig  # noqa: E402
 from mimetic.algorithms.ppo import PPOTrainerLearner  # noqa: E402
-from mimetic.data import Dataset, DatasetMetadata, Trajectory  # noqa: E402
+from mimetic.data import Dataset  # noqa: E402
 from mimetic.rewards import load_reward  # noqa: E402
 from mimetic.rl.ppo import ppo_preset  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ANCHORS = Path(os.environ.get("MIMETIC_ANCHORS", ROOT.parent / "shared" / "anchors"))
+ANCHORS = anchors.ANCHORS
 RESULTS = ROOT / "benchmarks" / "results" / "adversarial.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 PAPERS = ROOT / "docs" / "papers.md"
@@ -67,52 +67,13 @@ IQ_STEPS = 2000
 SQIL_STEPS = 8_000
 
 
-def evalproto() -> Any:
-    sys.path.insert(0, str(ANCHORS / "common"))
-    import evalproto as ep  # the anchors' own module: numpy + gymnasium only
-
-    return ep
-
-
-def anchor_demos(task: str, episodes: int | None = None) -> Dataset:
-    ep = evalproto()
-    raw = ep.split_episodes(ep.load_demos_npz(str(ANCHORS / "data" / f"{task}_expert.npz")))
-    trajs = [
-        Trajectory(
-            obs=e["obs"],
-            acts=e["acts"],
-            rews=np.asarray(e["rews"], dtype=np.float64),
-            terminated=e["terminated"],
-            truncated=not e["terminated"],
-        )
-        for e in raw[:episodes]
-    ]
-    env = gym.make(task)
-    meta = DatasetMetadata(
-        observation_space=env.observation_space, action_space=env.action_space, env_id=task
-    )
-    env.close()
-    return Dataset(trajs, meta)
-
-
-def reference(task: str) -> tuple[float, float]:
-    tasks = json.loads((ANCHORS / "imitation" / "results.json").read_text())["tasks"]
-    return tasks[task]["expert"]["mean"], tasks[task]["random"]["mean"]
-
-
 def normalized(ret: float, task: str) -> float:
-    expert, rand = reference(task)
+    expert, rand = anchors.reference(task)
     return (ret - rand) / (expert - rand)
 
 
 def score(policy: Any, task: str) -> float:
-    ep = evalproto()
-
-    def act(obs: np.ndarray) -> Any:
-        action = np.asarray(policy.act(obs[None], deterministic=True)[0])[0]
-        return int(action) if action.ndim == 0 else action
-
-    return normalized(ep.evaluate(act, task)["mean"], task)
+    return normalized(anchors.evaluate(policy, task)["mean"], task)
 
 
 class Clock:
@@ -205,7 +166,7 @@ def run_iq_offline(seed: int) -> dict[str, Any]:
     """IQ-Learn offline from the first demonstration of the anchors' CartPole file (500 transitions)."""
     task = "CartPole-v1"
     row = {"algo": "IQ-Learn offline", "task": task, "seed": seed, "demos": 1, "grad_steps": IQ_STEPS}
-    return _timed_run("iq-learn", anchor_demos(task, 1), IQLearnConfig(offline=True), IQ_STEPS, row)
+    return _timed_run("iq-learn", anchors.dataset(task, 1), IQLearnConfig(offline=True), IQ_STEPS, row)
 
 
 def run_sqil(seed: int) -> dict[str, Any]:
@@ -213,7 +174,7 @@ def run_sqil(seed: int) -> dict[str, Any]:
     task = "Pendulum-v1"
     row = {"algo": "SQIL", "task": task, "seed": seed, "demos": 10, "env_steps": SQIL_STEPS}
     return _timed_run(
-        "sqil", anchor_demos(task), ALGORITHMS.get("sqil").default_config(task), SQIL_STEPS, row
+        "sqil", anchors.dataset(task), ALGORITHMS.get("sqil").default_config(task), SQIL_STEPS, row
     )
 
 
@@ -245,7 +206,7 @@ def plot_reward_example() -> str:
     task = "CartPole-v1"
     spec = ALGORITHMS.get("airl")
     seed_everything(0)
-    learner = spec.build(anchor_demos(task), spec.default_config(task), env_id=task, seed=0)
+    learner = spec.build(anchors.dataset(task), spec.default_config(task), env_id=task, seed=0)
     rng = np.random.default_rng(0)
     for _ in range(60):
         learner.update(learner.sample(rng))
@@ -543,16 +504,6 @@ def goals(result: dict[str, Any]) -> list[str]:
     return out
 
 
-PAPERS_HEADER = """# Papers: what they claim, and what we measure at our scale
-
-One row per method: the paper's claim, the command that tests it on this machine (2 CPU cores, minutes),
-and our number from that command's last run. Rows are written by the benchmark scripts, never by hand.
-
-| method | paper's claim | command that tests it at our scale | our number |
-|---|---|---|---|
-"""
-
-
 def write_papers_rows(result: dict[str, Any]) -> None:
     cmd = f"`{result['command'].strip()}`"
     stamp = f"({result['date']}, benchmarks/results/adversarial.json)"
@@ -640,7 +591,7 @@ def main() -> None:
     rl_alone: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("MIMETIC_BENCH_TMP")) as tmp:
         for task in args.tasks:
-            demos = anchor_demos(task)
+            demos = anchors.dataset(task)
             # warm-up (imports, first allocations), as the anchors time runs inside a warm process
             spec = ALGORITHMS.get("gail")
             warm = spec.build(demos, spec.default_config(task), env_id=task, seed=99)
@@ -666,7 +617,7 @@ def main() -> None:
             "transfer_ppo_iterations": TRANSFER_ITERS,
             "evaluation": "anchors/common/evalproto.py: 20 episodes, seeds 10000..10019, deterministic",
             "normalization": {
-                t: dict(zip(("expert", "random"), reference(t), strict=True)) for t in args.tasks
+                t: dict(zip(("expert", "random"), anchors.reference(t), strict=True)) for t in args.tasks
             },
             "configs": {f"{a}/{t}": _config_json(a, t) for a in ("gail", "airl") for t in args.tasks},
         },

@@ -40,10 +40,11 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import anchors  # noqa: E402
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 
 from mimetic import zoo  # noqa: E402
 from mimetic.data import Dataset, DatasetMetadata, Trajectory  # noqa: E402
@@ -53,7 +54,7 @@ from mimetic.policies import PolicyConfig  # noqa: E402
 from mimetic.runtime import TrainerConfig, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ANCHORS = Path(os.environ.get("MIMETIC_ANCHORS", ROOT.parent / "shared" / "anchors"))
+ANCHORS = anchors.ANCHORS
 RESULTS = ROOT / "benchmarks" / "results" / "bc.json"
 LIVE_ANCHOR = ROOT / "benchmarks" / "results" / "anchors" / "imitation" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -71,40 +72,6 @@ HIDDEN = (256, 256)
 BATCH = 100
 
 
-def anchor_demos(task: str) -> list[Trajectory]:
-    if not (ANCHORS / "data" / f"{task}_expert.npz").is_file():
-        return []
-    sys.path.insert(0, str(ANCHORS / "common"))
-    import evalproto  # the anchors' own module: numpy + gymnasium only
-
-    episodes = evalproto.split_episodes(
-        evalproto.load_demos_npz(str(ANCHORS / "data" / f"{task}_expert.npz"))
-    )
-    return [
-        Trajectory(
-            obs=e["obs"],
-            acts=e["acts"],
-            rews=np.asarray(e["rews"], dtype=np.float64),
-            terminated=e["terminated"],
-            truncated=not e["terminated"],
-        )
-        for e in episodes
-    ]
-
-
-def anchor_eval(policy: Any, task: str) -> dict[str, Any]:
-    sys.path.insert(0, str(ANCHORS / "common"))
-    import evalproto
-
-    def act(obs: np.ndarray) -> Any:
-        action, _ = policy.act(obs[None], deterministic=True)
-        action = np.asarray(action)[0]
-        return int(action) if action.ndim == 0 else action
-
-    result: dict[str, Any] = evalproto.evaluate(act, task)
-    return result
-
-
 def has_zoo_expert(task: str) -> bool:
     return any(e.env_id == task and e.quality == "expert" for e in zoo.entries())
 
@@ -116,7 +83,7 @@ def zoo_demos(task: str, n: int) -> list[Trajectory]:
 
 def demo_sets(task: str, counts: list[int]) -> dict[int, tuple[list[Trajectory], str]]:
     """Per demo count: the episodes to train on and where they come from (anchor file first)."""
-    anchor = anchor_demos(task)
+    anchor = anchors.trajectories(task)
     needed = [n for n in counts if n > len(anchor)]
     extra = zoo_demos(task, max(needed)) if needed else []
     return {n: (anchor[:n], ANCHOR_DATA) if n <= len(anchor) else (extra[:n], ZOO_DATA) for n in counts}
@@ -125,9 +92,8 @@ def demo_sets(task: str, counts: list[int]) -> dict[int, tuple[list[Trajectory],
 def reference(task: str) -> tuple[float, float]:
     """(expert, random) mean returns on the 20 eval seeds, from the imitation anchor's results.json;
     tasks the anchors did not run use mimetic's reference table (its own seeds)."""
-    tasks = json.loads((ANCHORS / "imitation" / "results.json").read_text())["tasks"]
-    if task in tasks:
-        return tasks[task]["expert"]["mean"], tasks[task]["random"]["mean"]
+    if task in anchors.recorded_tasks():
+        return anchors.reference(task)
     ref = REFERENCE_RETURNS[task]
     return ref.expert, ref.random
 
@@ -268,7 +234,7 @@ def run_one(
     cpu_s = time.process_time() - cpu_start
     lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     loop_s = lines[-1]["wall_s"]
-    ev = anchor_eval(result.policy, task)
+    ev = anchors.evaluate(result.policy, task)
     row = {
         "library": "mimetic",
         "task": task,
@@ -363,7 +329,7 @@ def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: b
     study: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("MIMETIC_BENCH_TMP")) as tmp:
         for task in tasks:
-            if not anchor_demos(task) and not has_zoo_expert(task):
+            if not anchors.trajectories(task) and not has_zoo_expert(task):
                 not_run.append(f"{task}: no anchor demonstration file and no zoo expert")
                 continue
             sets = demo_sets(task, demo_counts)
@@ -406,10 +372,10 @@ def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: b
             if selection and 10 in demo_counts:
                 demos, data = sets[10]
                 study += selection_study(task, demos, seeds, Path(tmp), data)
-    anchors = anchor_rows(
+    recorded = anchor_rows(
         ANCHORS / "imitation" / "results.json", "imitation 1.0.1 (recorded)", {"BC_10k": "BC 10k"}
     )
-    anchors += anchor_rows(
+    recorded += anchor_rows(
         ANCHORS / "d3rlpy" / "results.json",
         "d3rlpy 2.8.1 (recorded)",
         {"BC": "BC 10k", "DiscreteBC_CartPole": "DiscreteBC 10k"},
@@ -433,7 +399,7 @@ def run(tasks: list[str], demo_counts: list[int], seeds: list[int], selection: b
         },
         "rows": rows,
         "aggregate": aggregate(rows),
-        "anchors": anchors,
+        "anchors": recorded,
         "anchors_live": live,
         "throughput": throughput,
         "checkpoint_selection": study,
@@ -578,14 +544,6 @@ def write_doc(result: dict[str, Any]) -> None:
 
 
 PAPERS = ROOT / "docs" / "papers.md"
-PAPERS_HEADER = """# Papers: what they claim, and what we measure at our scale
-
-One row per method: the paper's claim, the command that tests it on this machine (2 CPU cores, minutes),
-and our number from that command's last run. Rows are written by the benchmark scripts, never by hand.
-
-| method | paper's claim | command that tests it at our scale | our number |
-|---|---|---|---|
-"""
 PAPERS_ROW_PREFIX = "| Behaviour cloning"
 
 

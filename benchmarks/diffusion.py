@@ -38,7 +38,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 
 import mimetic.envs  # noqa: E402,F401  (registers the envs)
 from mimetic.algorithms.beso import Config as BesoConfig  # noqa: E402
@@ -333,7 +333,6 @@ def write_doc(result: dict[str, Any]) -> None:
 
 
 PAPERS = ROOT / "docs" / "papers.md"
-PAPERS_HEADER = "# Papers: claims and our numbers\n\n| method | paper's claim | command | our number |\n|---|---|---|---|\n"
 
 
 def write_papers_rows(result: dict[str, Any]) -> None:

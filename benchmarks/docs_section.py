@@ -10,6 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT_HEADER = "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
+PAPERS_HEADER = """# Papers: what they claim, and what we measure at our scale
+
+One row per method: the paper's claim, the command that tests it on this machine (2 CPU cores, minutes),
+and our number from that command's last run. Rows are written by the benchmark scripts, never by hand.
+
+| method | paper's claim | command that tests it at our scale | our number |
+|---|---|---|---|
+"""
+"""The top of docs/papers.md, written by whichever benchmark creates the page first."""
 
 
 def write_section(doc: Path, start: str, end: str, section: str, header: str = DEFAULT_HEADER) -> None:

@@ -37,16 +37,16 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 
 from mimetic.algorithms.bc import Config as BCConfig  # noqa: E402
 from mimetic.algorithms.dagger import Config as DAggerConfig  # noqa: E402
@@ -62,19 +62,11 @@ from mimetic.policies import PolicyConfig  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ANCHORS = Path(os.environ.get("MIMETIC_ANCHORS", ROOT.parent / "shared" / "anchors"))
+ANCHORS = anchors.ANCHORS
 RESULTS = ROOT / "benchmarks" / "results" / "interactive.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "img" / "interactive_budget.png"
 PAPERS = ROOT / "docs" / "papers.md"
-PAPERS_HEADER = """# Papers: what they claim, and what we measure at our scale
-
-One row per method: the paper's claim, the command that tests it on this machine (2 CPU cores, minutes),
-and our number from that command's last run. Rows are written by the benchmark scripts, never by hand.
-
-| method | paper's claim | command that tests it at our scale | our number |
-|---|---|---|---|
-"""
 COMMAND = "python benchmarks/interactive.py"
 QUALITIES = ("expert", "medium", "low")
 SMALL = BCConfig(net=PolicyConfig(hidden_sizes=(64, 64)))
@@ -222,8 +214,7 @@ def study_rlif(seeds: list[int]) -> list[dict[str, Any]]:
 
 
 def study_anchor(seeds: list[int]) -> dict[str, Any]:
-    sys.path.insert(0, str(ANCHORS / "common"))
-    import evalproto as ep  # the anchors' own evaluation protocol
+    ep = anchors.evalproto()  # the anchors' own evaluation protocol
 
     anchor = json.loads((ANCHORS / "imitation" / "results.json").read_text())
     experts = {"CartPole-v1": "zoo", "Pendulum-v1": "scripted"}

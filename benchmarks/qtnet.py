@@ -31,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 
 from mimetic.trading.backtest import BacktestResult  # noqa: E402
 from mimetic.trading.irdpg import VARIANTS  # noqa: E402
@@ -52,10 +52,6 @@ PAPERS = ROOT / "docs" / "papers.md"
 PLOT = ROOT / "docs" / "img" / "qtnet_test_equity.png"
 METRICS = ("total_return", "sharpe", "volatility", "max_drawdown", "trades")
 BASELINES = ("dual-thrust", "buy-hold")
-PAPERS_HEADER = (
-    "# Papers: what they claim, and what we measure at our scale\n\n"
-    "| method | paper's claim | command that tests it at our scale | our number |\n|---|---|---|---|\n"
-)
 
 
 def metric_row(result: BacktestResult) -> dict[str, Any]:
