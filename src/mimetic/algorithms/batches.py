@@ -39,8 +39,18 @@ class TransitionBatches:
         if dataset.num_steps == 0:
             raise DatasetError("dataset has no steps to learn from", file=dataset.path)
         steps = dataset.transitions()
-        self.obs = torch.from_numpy(layout.flatten(steps.obs))
-        self.acts = _acts_tensor(steps.acts, discrete)
+        self._set(layout.flatten(steps.obs), steps.acts, discrete)
+
+    @classmethod
+    def from_arrays(cls, obs: np.ndarray, acts: np.ndarray, discrete: bool) -> TransitionBatches:
+        """Batches over flat (obs, acts) arrays, e.g. DAgger's aggregate, rebuilt after every round."""
+        batches = cls.__new__(cls)
+        batches._set(obs, acts, discrete)
+        return batches
+
+    def _set(self, obs: np.ndarray, acts: np.ndarray, discrete: bool) -> None:
+        self.obs = torch.from_numpy(np.asarray(obs, dtype=np.float32).reshape(len(obs), -1))
+        self.acts = _acts_tensor(acts, discrete)
 
     def __len__(self) -> int:
         return int(self.acts.shape[0])

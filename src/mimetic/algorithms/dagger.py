@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from mimetic.algorithms.base import ALGORITHMS
+from mimetic.algorithms.batches import TransitionBatches
 from mimetic.algorithms.bc import BCLearner
 from mimetic.algorithms.bc import Config as BCConfig
 from mimetic.data.dataset import Dataset, DatasetMetadata
@@ -86,28 +87,6 @@ class _Aggregate(nn.Module):
         o.last_return = float(state_dict["last_return"][0])
         o.refresh_batches()
         return None
-
-
-class ArrayBatches:
-    """Uniform minibatches over flat (obs, acts) arrays: the BC learner's batch source, refreshed
-    after every aggregation."""
-
-    def __init__(self, obs: np.ndarray, acts: np.ndarray, discrete: bool) -> None:
-        self.obs = torch.as_tensor(np.asarray(obs, dtype=np.float32).reshape(len(obs), -1))
-        if discrete:
-            self.acts = torch.as_tensor(np.asarray(acts).reshape(-1).astype(np.int64))
-        else:
-            self.acts = torch.as_tensor(np.asarray(acts, dtype=np.float32).reshape(len(acts), -1))
-
-    def __len__(self) -> int:
-        return int(self.acts.shape[0])
-
-    def sample(self, rng: np.random.Generator, batch_size: int) -> dict[str, torch.Tensor]:
-        index = torch.from_numpy(rng.integers(0, len(self), batch_size))
-        return {"obs": self.obs[index], "acts": self.acts[index]}
-
-    def all(self) -> dict[str, torch.Tensor]:
-        return {"obs": self.obs, "acts": self.acts}
 
 
 @dataclass
@@ -201,7 +180,7 @@ class RoundLearner:
 
     def refresh_batches(self) -> None:
         obs, acts = np.concatenate(self.data_obs), np.concatenate(self.data_acts)
-        self.bc.train_batches = ArrayBatches(obs, acts, self.discrete)  # type: ignore[assignment]
+        self.bc.train_batches = TransitionBatches.from_arrays(obs, acts, self.discrete)
 
     def _count(self, result: RoundResult) -> None:
         self.counters["labels"] += len(result.acts)
