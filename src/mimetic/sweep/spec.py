@@ -22,6 +22,7 @@ any trial starts, with the file and the key named.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -218,24 +219,21 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 def train_options(algorithm: str) -> set[str]:
     """The option strings `mimetic train ALGORITHM` accepts (from its argparse parser)."""
-    from mimetic.cli import _parser
-
-    train = _choice(_parser(), "train")
-    if train is None:
-        return set()
-    algo = _choice(train, algorithm)
+    algo = _train_parsers().get(algorithm)
     return set() if algo is None else {s for action in algo._actions for s in action.option_strings}
 
 
 def train_algorithms() -> list[str]:
+    return sorted(_train_parsers())
+
+
+@functools.cache
+def _train_parsers() -> dict[str, argparse.ArgumentParser]:
+    """`mimetic train`'s per-algorithm parsers, built once (building the CLI imports every verb)."""
     from mimetic.cli import _parser
 
-    train = _choice(_parser(), "train")
-    return sorted(_subcommands(train)) if train is not None else []
-
-
-def _choice(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
-    return _subcommands(parser).get(name)
+    train = _subcommands(_parser()).get("train")
+    return _subcommands(train) if train is not None else {}
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
