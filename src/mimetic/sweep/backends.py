@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mimetic.sweep.spec import Trial
+from mimetic.sweep.trial import TRIAL_FILE
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -57,7 +58,7 @@ def run_sequential(trials: list[Trial], out: Path, retries: int, on_done: Done) 
                 text=True,
             )
             if proc.returncode == 0:
-                outcome = Outcome(trial, json.loads((run_dir / "trial.json").read_text()))
+                outcome = Outcome(trial, json.loads((run_dir / TRIAL_FILE).read_text()))
                 break
             lines = (proc.stderr or proc.stdout).strip().splitlines()
             outcome = Outcome(trial, None, lines[-1] if lines else f"exit code {proc.returncode}")

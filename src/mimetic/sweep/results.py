@@ -16,6 +16,7 @@ from typing import Any
 
 from mimetic.eval.reference import expert_normalized_score
 from mimetic.sweep.spec import Trial
+from mimetic.sweep.trial import TRIAL_FILE
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Cell:
 def trial_row(trial: Trial, run_dir: Path) -> dict[str, Any]:
     """One trial's numbers from its folder; `finished` False where it has not finished."""
     row: dict[str, Any] = {**trial.to_json(), "finished": False}
-    record_path, eval_path = run_dir / "trial.json", run_dir / "eval.json"
+    record_path, eval_path = run_dir / TRIAL_FILE, run_dir / "eval.json"
     if not record_path.is_file():
         return row
     record = json.loads(record_path.read_text())
