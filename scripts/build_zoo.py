@@ -11,6 +11,17 @@ The run goes through `mimetic.train` (the Trainer), evaluating and checkpointing
     fail on others, so 10 episodes are too few to place them;
 each is evaluated on 50 fresh episodes (seeds 100000..100049), and its policy folder plus `zoo.json`
 (return, command, seed, wall-clock, package versions) is written to the zoo.
+
+Where the run that makes the best expert rushes past 60% and 30% (PPO on Acrobot-v1 goes from about
+-400 to -100 within two iterations at its tuned step size), the weaker entries come from a separate,
+slower run that keeps the shipped expert:
+
+    python scripts/build_zoo.py --env Acrobot-v1 --algo ppo --steps 100 --eval-every 2 --seed 0 \
+        --learning-rate 2e-4 --qualities medium low --select-episodes 200
+
+With `--qualities` lacking "expert", the targets are measured against the shipped expert's 50-episode
+return (its `zoo.json` in `--zoo-dir`), every checkpoint of the run is a candidate, and only the
+named entries are written; each `zoo.json` records the command that made it.
 """
 
 from __future__ import annotations
@@ -83,7 +94,27 @@ def main() -> None:
     )
     parser.add_argument("--eval-every", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--select-episodes", type=int, default=30)
+    parser.add_argument(
+        "--select-episodes",
+        type=int,
+        default=30,
+        help="episodes (seeds 200000...) each candidate medium/low checkpoint is evaluated on",
+    )
+    parser.add_argument(
+        "--qualities",
+        nargs="+",
+        choices=zoo.QUALITIES,
+        default=list(zoo.QUALITIES),
+        help="entries to write (default: all three from one run); without expert, medium and low are "
+        "placed against the shipped expert's recorded return and chosen among all the run's checkpoints",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="PPO step size instead of the per-env preset's (ppo_preset); a smaller one passes slowly "
+        "through the medium and low returns",
+    )
     parser.add_argument("--zoo-dir", type=Path, default=zoo.ZOO_DIR)
     parser.add_argument(
         "--run-dir",
@@ -97,6 +128,13 @@ def main() -> None:
     torch.set_num_threads(1)
     if args.resume and args.run_dir is None:
         parser.error("--resume needs --run-dir")
+    if args.learning_rate is not None and args.algo != "ppo":
+        parser.error("--learning-rate applies to ppo (SAC has separate actor, critic and alpha step sizes)")
+    overrides = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+    keep_expert = "expert" in args.qualities
+    if not keep_expert:
+        # read before training: a missing expert should fail in a second, not after the run
+        shipped_expert = zoo.entry(args.env, "expert", args.zoo_dir)
     # The recorded command is the one that reproduces the entry; where the run is kept does not matter.
     kept = {"--run-dir", "--resume"}
     argv, skip = [], False
@@ -121,21 +159,32 @@ def main() -> None:
             report=False,
         )
         start = time.perf_counter()
-        result = mimetic.train(args.algo, env_id=args.env, run_dir=run, trainer=trainer, resume=args.resume)
+        result = mimetic.train(
+            args.algo, env_id=args.env, run_dir=run, trainer=trainer, resume=args.resume, **overrides
+        )
         wall = time.perf_counter() - start
         learner = result.policy
         history = [(h["step"], h["return_mean"]) for h in result.summary["history"]]
-        best_step, best_ret = max(history, key=lambda h: (h[1], h[0]))
         low_ret = random_return(args.env)
-        chosen = {"expert": best_step}
+        chosen: dict[str, int] = {}
+        selection: dict[str, dict[str, float]] = {}
+        if keep_expert:
+            best_step, best_ret = max(history, key=lambda h: (h[1], h[0]))
+            chosen["expert"] = best_step
+            last_candidate = best_step - 1  # the weaker entries come before the expert
+        else:
+            best_ret, last_candidate = shipped_expert.return_mean, history[-1][0]
+        weaker = [q for q in TARGETS if q in args.qualities]
         candidates = [
             (step, mimetic.evaluate(_policy_at(run, step), args.env, args.select_episodes, SELECT_SEED).mean)
             for step, _ in history
-            if step < best_step
+            if weaker and step <= last_candidate
         ]
-        for quality, frac in TARGETS.items():
-            target = low_ret + frac * (best_ret - low_ret)
-            chosen[quality] = min(candidates, key=lambda h: abs(h[1] - target))[0]
+        for quality in weaker:
+            target = low_ret + TARGETS[quality] * (best_ret - low_ret)
+            step, selected = min(candidates, key=lambda h: abs(h[1] - target))
+            chosen[quality] = step
+            selection[quality] = {"target_return": target, "expert_return": best_ret, "return_mean": selected}
         steps_per_trainer_step = _env_steps_per_step(learner, args.algo)
         for quality, step in chosen.items():
             policy_dir = run / "checkpoints" / f"step_{step}" / "policy"
@@ -161,6 +210,12 @@ def main() -> None:
                 "checkpoint_step": step,
                 "random_return": low_ret,
             }
+            if quality in selection:
+                record["selection"] = {
+                    **selection[quality],
+                    "episodes": args.select_episodes,
+                    "eval_seed": SELECT_SEED,
+                }
             if args.resume:
                 record["wall_clock_note"] = "the last resumed part of the training only"
             (dest / zoo.ENTRY_FILE).write_text(json.dumps(record, indent=2) + "\n")

@@ -4,8 +4,10 @@ Each entry is a folder `mimetic/experts/zoo/<env id>/<quality>/` holding a saved
 (`policy.safetensors` + `policy.json`, loadable with `mimetic.policies.load`) and `zoo.json`: the
 env id, the return over 50 evaluation episodes, the exact command that trained it, the seed, the
 wall-clock and the package versions. Qualities: "expert", and the weaker "medium" and "low"
-checkpoints of the same run (about 60% and 30% of the way from random to the expert's return),
-which suboptimal-expert studies (RLIF, data quality) need.
+checkpoints (about 60% and 30% of the way from random to the expert's return), which
+suboptimal-expert studies (RLIF, data quality) need. They come from the expert's run unless that run
+skips past those returns; then (Acrobot-v1) from a slower run of the same algorithm, whose command
+their `zoo.json` records.
 """
 
 from __future__ import annotations
