@@ -59,11 +59,15 @@ SHIPPED = zoo.entries()
 
 @pytest.mark.parametrize("entry", SHIPPED, ids=lambda e: f"{e.env_id}-{e.quality}")
 def test_shipped_policy_reproduces_its_recorded_returns(entry: zoo.ZooEntry) -> None:
-    """Five fresh episodes on the recorded seeds give exactly the recorded per-episode returns.
+    """Five fresh episodes on the recorded seeds give the recorded per-episode returns exactly where
+    the floating point allows it, and come within 10% of the recorded return everywhere.
 
-    This is stronger than landing near the recorded mean: a policy whose start states vary a lot
-    (Pendulum) can miss its 50-episode mean by more than 10% over any 5 episodes, but the shipped
-    weights must reproduce what was measured with them.
+    Exact reproduction holds for the classic-control entries on any machine, and for MuJoCo on a CPU
+    whose float kernels match the one the entry was built on. Elsewhere, last-bit differences in the
+    policy's matmuls (another SIMD path) are amplified by MuJoCo's contact dynamics, so trajectories
+    and returns drift; the check is then issue #4's: the 5-episode mean within 10% of the recorded
+    50-episode mean, measured as a share of the entry's margin over the random return (a low-quality
+    entry's return is small, so 10% of it alone would hold it to a far tighter standard).
     """
     import mimetic
 
@@ -74,7 +78,11 @@ def test_shipped_policy_reproduces_its_recorded_returns(entry: zoo.ZooEntry) -> 
     result = mimetic.evaluate(
         zoo.load(entry.env_id, entry.quality), entry.env_id, episodes=5, seed=entry.eval_seed
     )
-    np.testing.assert_allclose(result.returns, recorded[:5], rtol=1e-6)
+    if np.allclose(result.returns, recorded[:5], rtol=1e-6):
+        return
+    assert entry.env_id.endswith("-v5"), f"{entry.env_id} is deterministic on every CPU: {result.returns}"
+    margin = entry.return_mean - float(record["random_return"])
+    assert abs(result.mean - entry.return_mean) <= 0.1 * margin, (result.returns, entry.return_mean)
 
 
 @pytest.mark.parametrize("env_id", sorted({e.env_id for e in SHIPPED}))
