@@ -74,3 +74,24 @@ def test_normalizer_standardizes_and_leaves_constant_features_unscaled() -> None
     z = norm.normalize(torch.tensor([[3.0, 12.0]]))
     assert z.tolist() == [[1.0, 2.0]]
     assert norm.denormalize(z).tolist() == [[3.0, 12.0]]
+
+
+def test_normalizer_scale_floor_keeps_barely_varying_features_from_blowing_up() -> None:
+    norm = Normalizer(2)
+    # std (0.01, 1.0): with min_scale 0.1 the first feature is divided by 0.1, the second by its std
+    norm.fit(np.array([[0.0, 0.0], [0.02, 2.0]]), min_scale=0.1)
+    assert norm.scale.tolist() == pytest.approx([0.1, 1.0])
+    assert norm.normalize(torch.tensor([[0.21, 3.0]])).tolist() == [pytest.approx([2.0, 2.0])]
+
+
+def test_policy_observation_normalizer_uses_the_configured_floor() -> None:
+    from gymnasium import spaces
+
+    from mimetic.policies.config import PolicyConfig
+    from mimetic.policies.learned import build_policy
+
+    obs = np.array([[0.0, 0.0], [0.02, 2.0]], dtype=np.float32)
+    for floor, expected in ((0.1, [0.1, 1.0]), (0.0, [0.01, 1.0])):
+        policy = build_policy("mlp", obs, spaces.Box(-1, 1, (1,)), PolicyConfig(obs_min_scale=floor))
+        policy.fit_normalizers(obs, np.zeros((2, 1), dtype=np.float32))
+        assert policy.obs_norm.scale.tolist() == pytest.approx(expected)

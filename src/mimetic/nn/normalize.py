@@ -29,10 +29,11 @@ class Normalizer(nn.Module):
         self.scale.copy_(torch.as_tensor(scale, dtype=torch.float32))
 
     @torch.no_grad()
-    def fit(self, data: np.ndarray) -> None:
-        """Standardize: mean and (population) standard deviation of `data` over its rows."""
+    def fit(self, data: np.ndarray, min_scale: float = 0.0) -> None:
+        """Standardize: mean and (population) standard deviation of `data` over its rows, the
+        standard deviation raised to at least `min_scale`."""
         data = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
-        self.set(data.mean(axis=0), data.std(axis=0))
+        self.set(data.mean(axis=0), np.maximum(data.std(axis=0), min_scale))
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.loc) / self.scale

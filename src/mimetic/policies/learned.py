@@ -81,7 +81,7 @@ class TorchPolicy(nn.Module):
 
     def fit_normalizers(self, obs: np.ndarray, acts: np.ndarray) -> None:
         """Observation mean/std from the data; continuous actions too, or the space bounds when squashed."""
-        self.obs_norm.fit(obs)
+        self.obs_norm.fit(obs, min_scale=self.config.obs_min_scale)
         if self.discrete:
             return
         if self.squash:
