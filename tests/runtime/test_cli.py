@@ -11,7 +11,7 @@ import pytest
 import mimetic
 from mimetic.cli import CliError, _run
 from mimetic.experts import collect, scripted_expert
-from mimetic.runtime.cli import add_eval_parser, add_train_parser
+from mimetic.runtime.cli import ACTIVATION_CHOICES, add_eval_parser, add_train_parser
 
 
 def _main(argv: list[str]) -> int:
@@ -49,6 +49,7 @@ def test_train_resume_and_eval(demos: Path, tmp_path: Path, capsys: pytest.Captu
     config = json.loads((run / "config.json").read_text())
     assert config["algorithm"] == "bc" and config["algorithm_config"]["policy"] == "discrete"
     assert config["trainer"]["steps"] == 300 and config["dataset"] == str(demos.resolve())
+    assert (run / "report.html").is_file()  # a run leaves its report by default
 
     # --resume with a larger --steps continues the same run
     assert _main(["train", "bc", "--resume", "--steps", "400", *common]) == 0
@@ -99,3 +100,77 @@ def test_help_has_an_example(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 def test_cli_error_is_the_cli_modules() -> None:
     assert issubclass(CliError, Exception)
+
+
+def test_no_report_skips_the_report_and_is_kept_on_resume(demos: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    argv = [
+        "train",
+        "bc",
+        "--dataset",
+        str(demos),
+        "--policy",
+        "discrete",
+        "--steps",
+        "20",
+        "--eval-every",
+        "0",
+    ]
+    assert _main([*argv, "--no-report", "--run-dir", str(run), "--no-progress"]) == 0
+    assert (run / "policy" / "policy.json").is_file() and not (run / "report.html").exists()
+    assert json.loads((run / "config.json").read_text())["trainer"]["report"] is False
+    assert _main(["train", "bc", "--resume", "--steps", "30", "--run-dir", str(run), "--no-progress"]) == 0
+    assert (run / "checkpoints" / "step_30").is_dir() and not (run / "report.html").exists()
+
+
+def test_bc_network_flags_reach_the_policy(demos: Path, tmp_path: Path) -> None:
+    from mimetic.nn.mlp import ACTIVATIONS
+
+    run = tmp_path / "run"
+    argv = [
+        "train",
+        "bc",
+        "--dataset",
+        str(demos),
+        "--policy",
+        "discrete",
+        "--steps",
+        "5",
+        "--eval-every",
+        "0",
+    ]
+    argv += [
+        "--hidden-sizes",
+        "32,16",
+        "--activation",
+        "tanh",
+        "--no-report",
+        "--run-dir",
+        str(run),
+        "--no-progress",
+    ]
+    assert _main(argv) == 0
+    net = json.loads((run / "config.json").read_text())["algorithm_config"]["net"]
+    assert net["hidden_sizes"] == [32, 16] and net["activation"] == "tanh"
+    weights = [p.shape for p in mimetic.policies.load(run / "policy").parameters() if p.dim() == 2]
+    assert weights[:2] == [(32, 4), (16, 32)]
+    assert set(ACTIVATION_CHOICES) == set(ACTIVATIONS)
+
+
+def test_bad_hidden_sizes_is_a_one_line_error(
+    demos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        _main(
+            [
+                "train",
+                "bc",
+                "--dataset",
+                str(demos),
+                "--hidden-sizes",
+                "64,x",
+                "--run-dir",
+                str(tmp_path / "r"),
+            ]
+        )
+    assert "expected comma-separated widths" in capsys.readouterr().err

@@ -15,7 +15,7 @@ import pytest
 import mimetic
 from mimetic.experts import collect, scripted_expert
 from mimetic.sweep import load_spec, run_sweep
-from mimetic.sweep.trial import ATTEMPTS_FILE
+from mimetic.sweep.trial import ATTEMPTS_FILE, TRIAL_FILE
 
 ray = pytest.importorskip("ray")
 
@@ -90,6 +90,8 @@ def test_sequential_sweep_fills_every_cell(tmp_path: Path, demos: Path) -> None:
     one = spec.out / "dagger/CartPole-v1/seed-1"
     ret = json.loads((one / "eval.json").read_text())["last"]["return_mean"]
     assert [r["return"] for r in table["rows"] if r["key"] == "dagger/CartPole-v1/seed-1"] == [ret]
+    record = json.loads((one / TRIAL_FILE).read_text())
+    assert 0 < record["cpu_s_last_attempt"] and 0 < record["wall_s_last_attempt"]
 
 
 def test_ray_retries_a_killed_trial_and_finishes_every_cell(tmp_path: Path, demos: Path) -> None:

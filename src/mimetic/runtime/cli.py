@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 POLICY_CHOICES = ["mlp", "gaussian", "gmm", "discrete", "rnn", "transformer"]
+ACTIVATION_CHOICES = ["relu", "tanh", "gelu", "silu"]
+"""`mimetic.nn.mlp.ACTIVATIONS`, spelled out so that building the parser does not import torch."""
 
 
 def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
@@ -41,6 +43,18 @@ def add_train_parser(verbs: Any) -> argparse.ArgumentParser:
     )
     bc.add_argument(
         "--max-episodes", type=int, default=None, help="train on the dataset's first N episodes only"
+    )
+    bc.add_argument(
+        "--hidden-sizes",
+        type=_sizes,
+        default=None,
+        help="MLP trunk widths, comma-separated (default 256,256)",
+    )
+    bc.add_argument(
+        "--activation",
+        default=None,
+        choices=ACTIVATION_CHOICES,
+        help="trunk nonlinearity (default relu)",
     )
     _add_trainer_args(bc, "gradient steps (default 10000)")
     bc.set_defaults(func=_train_bc)
@@ -159,7 +173,9 @@ def _launch(
             )
         else:
             trainer = TrainerConfig(
-                progress=not args.no_progress, **{k: v for k, v in trainer_fields.items() if v is not None}
+                progress=not args.no_progress,
+                report=not args.no_report,
+                **{k: v for k, v in trainer_fields.items() if v is not None},
             )
             result = train(
                 algorithm,
@@ -181,8 +197,23 @@ def _launch(
     return 0
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated widths such as 256,256, found '{text}'"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"widths must be positive integers, found '{text}'")
+    return sizes
+
+
 def _train_bc(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from mimetic.cli import CliError
+    from mimetic.policies.config import PolicyConfig
 
     algo_fields = {
         "policy": args.policy,
@@ -191,9 +222,13 @@ def _train_bc(args: argparse.Namespace) -> int:
         "valid_fraction": args.valid_fraction,
         "max_episodes": args.max_episodes,
     }
+    net_fields = {"hidden_sizes": args.hidden_sizes, "activation": args.activation}
     if args.dataset is None and not args.resume:
         raise CliError("--dataset is required (unless --resume)")
     overrides = {k: v for k, v in algo_fields.items() if v is not None}
+    if any(v is not None for v in net_fields.values()):
+        overrides["net"] = replace(PolicyConfig(), **{k: v for k, v in net_fields.items() if v is not None})
+    algo_fields.update(net_fields)
     return _launch("bc", args, algo_fields, dataset=args.dataset, overrides=overrides)
 
 
@@ -309,6 +344,12 @@ def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
         "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip plots/ and report.html at the end (`mimetic report RUN_DIR` writes them later); "
+        "kept on --resume",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
     )

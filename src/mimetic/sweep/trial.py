@@ -56,9 +56,9 @@ def run_trial(trial: Trial, run_dir: str | Path, node: str | None = None) -> dic
             argv += ["--steps", str(trial.steps)]
     else:
         argv = ["train", trial.algorithm, *trial.argv, "--run-dir", str(run_dir)]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     rc = _run_cli(argv, run_dir / LOG_FILE)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if rc != 0:
         tail = (run_dir / LOG_FILE).read_text().strip().splitlines()[-1:] or ["(no output)"]
         raise TrialError(f"{trial.key}: `mimetic {' '.join(argv)}` exited {rc}: {tail[0]}")
@@ -67,6 +67,7 @@ def run_trial(trial: Trial, run_dir: str | Path, node: str | None = None) -> dic
         **trial.to_json(),
         "run_dir": str(run_dir),
         "wall_s_last_attempt": round(wall, 3),
+        "cpu_s_last_attempt": round(cpu, 3),
         "attempts": attempts,
         "node": node,
         "finished_unix": time.time(),
