@@ -102,7 +102,7 @@ def test_cli_error_is_the_cli_modules() -> None:
     assert issubclass(CliError, Exception)
 
 
-def test_no_report_skips_the_report_and_is_kept_on_resume(demos: Path, tmp_path: Path) -> None:
+def test_no_report_and_no_tensorboard_are_kept_on_resume(demos: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     argv = [
         "train",
@@ -116,9 +116,11 @@ def test_no_report_skips_the_report_and_is_kept_on_resume(demos: Path, tmp_path:
         "--eval-every",
         "0",
     ]
-    assert _main([*argv, "--no-report", "--run-dir", str(run), "--no-progress"]) == 0
+    assert _main([*argv, "--no-report", "--no-tensorboard", "--run-dir", str(run), "--no-progress"]) == 0
     assert (run / "policy" / "policy.json").is_file() and not (run / "report.html").exists()
-    assert json.loads((run / "config.json").read_text())["trainer"]["report"] is False
+    trainer = json.loads((run / "config.json").read_text())["trainer"]
+    assert trainer["report"] is False and trainer["tensorboard"] is False
+    assert not list(run.glob("**/events.out.tfevents.*"))
     assert _main(["train", "bc", "--resume", "--steps", "30", "--run-dir", str(run), "--no-progress"]) == 0
     assert (run / "checkpoints" / "step_30").is_dir() and not (run / "report.html").exists()
 

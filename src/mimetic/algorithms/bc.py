@@ -77,8 +77,10 @@ class BCLearner:
         self.policy.fit_normalizers(
             self.train_batches.obs.numpy().reshape(-1, self.policy.layout.dim), self._fit_acts()
         )
+        # fused: one kernel per step instead of a Python loop over parameters (about 20% of a
+        # 256x256 BC step on one CPU thread)
         self.optimizer = torch.optim.AdamW(
-            self.policy.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+            self.policy.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True
         )
 
     def _batches(self, dataset: Dataset) -> TransitionBatches | SequenceBatches:

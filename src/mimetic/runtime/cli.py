@@ -175,6 +175,7 @@ def _launch(
             trainer = TrainerConfig(
                 progress=not args.no_progress,
                 report=not args.no_report,
+                tensorboard=not args.no_tensorboard,
                 **{k: v for k, v in trainer_fields.items() if v is not None},
             )
             result = train(
@@ -349,6 +350,9 @@ def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
         action="store_true",
         help="skip plots/ and report.html at the end (`mimetic report RUN_DIR` writes them later); "
         "kept on --resume",
+    )
+    parser.add_argument(
+        "--no-tensorboard", action="store_true", help="log to metrics.jsonl only; kept on --resume"
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint"
