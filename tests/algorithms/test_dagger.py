@@ -83,6 +83,33 @@ def test_labels_are_counted_per_round_and_stop_at_the_budget() -> None:
     np.testing.assert_array_equal(batches["acts"].numpy(), expert_acts)
 
 
+def test_a_round_on_several_envs_plays_each_seeded_episode_as_one_env_would() -> None:
+    import gymnasium as gym
+
+    # 3 envs, 850 labels: seeds s, s+1, s+2 run their 200 steps side by side (600 labels) and end;
+    # seeds s+3..s+5 start and get the remaining 250 labels (84, 83, 83) without ending.
+    config = Config(expert="scripted", initial_labels=850, num_envs=3, bc=SMALL)
+    learner = DAggerLearner(config, "Pendulum-v1", seed=0)
+    first = learner.episode_seed()  # the counters hold the first round already: recompute its base
+    base = first - learner.counters["episodes"]
+    assert learner.counters["labels"] == 850 and learner.counters["episodes"] == 6
+    expert = scripted_expert("Pendulum-v1")
+    env = gym.make("Pendulum-v1")
+    alone = []
+    for i in range(3):
+        obs, _ = env.reset(seed=base + i)
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(expert.act(obs[None])[0][0])
+            total, done = total + float(reward), terminated or truncated
+        alone.append(total)
+    assert learner.last_return == pytest.approx(np.mean(alone), rel=1e-12)
+    states = learner.bc.train_batches.all()["obs"].numpy()
+    for i in range(6):  # the first row of each env in each step block is its episode's reset state
+        row = i if i < 3 else 600 + (i - 3)
+        np.testing.assert_allclose(states[row], env.reset(seed=base + i)[0], rtol=1e-6)
+
+
 def test_beta_schedule() -> None:
     learner = DAggerLearner(
         Config(expert="scripted", initial_labels=10, beta_decay=0.5, bc=SMALL), "CartPole-v1", 0

@@ -57,6 +57,11 @@ class Config:
     """Gradient steps between rounds."""
     beta_decay: float = 0.0
     """beta_i = beta_decay ** (i - 1) (Ross et al. 2011, Sec. 3); 0: expert only in round 1; 1: BC."""
+    num_envs: int = 1
+    """Envs rolled out side by side, the learner and the expert acting on all of them in one batched
+    call (`imitation`'s SimpleDAggerTrainer collects on 8). A round ends when its labels are spent and
+    the next starts new episodes, so the envs share each round's labels: give rounds of at least
+    `num_envs` x the episode length, or the late states of an episode are never visited."""
     policy: str = "auto"
     """BC policy family; "auto" picks "discrete" for Discrete actions and "mlp" otherwise."""
     bc: BCConfig = field(default_factory=BCConfig)
@@ -109,9 +114,12 @@ class RoundLearner:
         if config.initial_labels < 1 or config.labels_per_round < 1 or config.updates_per_round < 1:
             raise ValueError("initial_labels, labels_per_round and updates_per_round must be >= 1")
         self.config = config
+        if self.num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1, found {self.num_envs}")
         self.env_id = env_id
         self.seed = seed
         self.env = gym.make(env_id)
+        self.envs: list[gym.Env[Any, Any]] = [self.env]
         if not isinstance(self.env.observation_space, gym.spaces.Box):
             raise ValueError(
                 f"{type(self).__name__} needs Box observations, {env_id} has {self.env.observation_space}"
@@ -222,32 +230,56 @@ class RoundLearner:
     def _expert_round(self, budget: int) -> RoundResult:
         return self._mixture_round(budget, beta=1.0)
 
+    @property
+    def num_envs(self) -> int:
+        """Envs rolled out side by side in a mixture round (their acting is one batched call)."""
+        return 1
+
+    def _round_envs(self, n: int) -> list[gym.Env[Any, Any]]:
+        while len(self.envs) < n:
+            self.envs.append(gym.make(self.env_id))
+        return self.envs[:n]
+
     def _mixture_round(self, budget: int, beta: float) -> RoundResult:
-        """Roll out beta * expert + (1 - beta) * learner (chosen per step); the expert labels every state."""
+        """Roll out beta * expert + (1 - beta) * learner (chosen per step) on `num_envs` envs side by
+        side; the expert labels every state. Episode i of the run is seeded `episode_seed() + i`
+        whichever env plays it, so the round is a function of the run seed and the counters."""
         rng = self.round_rng()
+        envs = self._round_envs(min(self.num_envs, budget))
+        current: list[np.ndarray | None] = [None] * len(envs)
+        totals = [0.0] * len(envs)
         obs_rows: list[np.ndarray] = []
         labels: list[np.ndarray] = []
         returns: list[float] = []
         episodes = 0
         while len(obs_rows) < budget:
-            obs, _ = self.env.reset(seed=self.episode_seed() + episodes)
-            episodes += 1
-            total, done = 0.0, False
-            while not done and len(obs_rows) < budget:
-                obs_rows.append(np.asarray(obs))
-                use_expert = beta >= 1.0 or (beta > 0.0 and rng.random() < beta)
-                if use_expert or beta > 0.0:
-                    labels.append(self.expert_action(obs))
-                action = labels[-1] if use_expert else self.learner_action(obs)
-                obs, reward, terminated, truncated, _ = self.env.step(self.env_action(action))
-                total += float(reward)
-                done = terminated or truncated
-            if done:
-                returns.append(total)
+            active = range(min(len(envs), budget - len(obs_rows)))
+            for i in active:
+                if current[i] is None:  # reset lazily: an episode starts only if it gets a step
+                    current[i] = np.asarray(envs[i].reset(seed=self.episode_seed() + episodes)[0])
+                    episodes += 1
+            states = np.stack([current[i] for i in active])  # type: ignore[misc]
+            if beta >= 1.0:
+                use_expert = np.ones(len(states), dtype=bool)
+            else:
+                use_expert = rng.random(len(states)) < beta if beta > 0.0 else np.zeros(len(states), bool)
+            expert = self._act(self.expert, states) if beta > 0.0 else None
+            learner = self._act(self.policy, states) if not use_expert.all() else None
+            for j, i in enumerate(active):
+                obs_rows.append(states[j])
+                if expert is not None:
+                    labels.append(expert[j])
+                action = expert[j] if use_expert[j] else learner[j]  # type: ignore[index]
+                obs, reward, terminated, truncated, _ = envs[i].step(self.env_action(action))
+                totals[i] += float(reward)
+                current[i] = np.asarray(obs)
+                if terminated or truncated:
+                    returns.append(totals[i])
+                    current[i], totals[i] = None, 0.0
         states = np.stack(obs_rows)
         if beta <= 0.0:
             # the expert never acts, so its labels are not needed during the rollout: one batched query
-            labels = list(np.asarray(self.expert.act(states, deterministic=True)[0]))
+            labels = list(self._act(self.expert, states))
         return RoundResult(
             obs=states,
             acts=np.stack(labels),
@@ -258,9 +290,17 @@ class RoundLearner:
             returns=returns,
         )
 
+    @staticmethod
+    def _act(policy: Any, states: np.ndarray) -> np.ndarray:
+        return np.asarray(policy.act(states, deterministic=True)[0])
+
 
 class DAggerLearner(RoundLearner):
     """DAgger's round: the beta-mixture rollout, every visited state labelled by the expert."""
+
+    @property
+    def num_envs(self) -> int:
+        return int(self.config.num_envs)
 
     def beta(self, round_index: int) -> float:
         """beta_i = beta_decay ** (i - 1) for round i >= 1 (0 ** 0 = 1: round 1 is the expert's)."""

@@ -84,6 +84,13 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 default=None,
                 help="beta_i = decay^(i-1); 0: expert in round 1 only; 1: BC",
             )
+            parser.add_argument(
+                "--num-envs",
+                type=int,
+                default=None,
+                help="envs rolled out side by side, acting batched (default 1); rounds should hold "
+                "num-envs x the episode length labels",
+            )
         else:
             parser.add_argument(
                 "--intervener",
@@ -121,6 +128,7 @@ def _train_interactive(args: argparse.Namespace) -> int:
         "labels_per_round": "labels_per_round",
         "updates_per_round": "updates_per_round",
         "beta_decay": "beta_decay",
+        "num_envs": "num_envs",
     }
     intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
     flags = {k: getattr(args, k) for k in [*names, *intervention_names] if hasattr(args, k)}
