@@ -208,3 +208,19 @@ def test_ppo_and_sac_learn_from_the_given_reward(tmp_path: Path) -> None:
             run_dir=tmp_path / "b",
             reward=path,
         )
+
+
+def test_generator_ppo_anneals_only_where_the_table_says() -> None:
+    from mimetic.algorithms.adversarial import GENERATOR_ANNEAL_STEPS, generator_ppo
+    from mimetic.rl.ppo import ppo_preset
+
+    for env_id in ("CartPole-v1", "Pendulum-v1", "HalfCheetah-v5"):
+        preset = ppo_preset(env_id)
+        if env_id in GENERATOR_ANNEAL_STEPS:
+            expected = replace(preset, anneal_lr=True, total_steps=GENERATOR_ANNEAL_STEPS[env_id])
+        else:
+            expected = preset
+        assert generator_ppo(env_id) == expected
+        for name in ("gail", "airl"):
+            assert ALGORITHMS.get(name).default_config(env_id).ppo == expected
+    assert GENERATOR_ANNEAL_STEPS["Pendulum-v1"] == 48 * 4 * 1024  # imitation's long budget, 48 rounds

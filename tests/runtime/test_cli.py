@@ -102,9 +102,9 @@ def test_cli_error_is_the_cli_modules() -> None:
     assert issubclass(CliError, Exception)
 
 
-def test_no_report_and_no_tensorboard_are_kept_on_resume(demos: Path, tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    argv = [
+def _quick_bc(demos: Path, steps: int) -> list[str]:
+    """`mimetic train bc` on the CartPole demos for a few steps, without evaluation."""
+    return [
         "train",
         "bc",
         "--dataset",
@@ -112,10 +112,15 @@ def test_no_report_and_no_tensorboard_are_kept_on_resume(demos: Path, tmp_path: 
         "--policy",
         "discrete",
         "--steps",
-        "20",
+        str(steps),
         "--eval-every",
         "0",
     ]
+
+
+def test_no_report_and_no_tensorboard_are_kept_on_resume(demos: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    argv = _quick_bc(demos, steps=20)
     assert _main([*argv, "--no-report", "--no-tensorboard", "--run-dir", str(run), "--no-progress"]) == 0
     assert (run / "policy" / "policy.json").is_file() and not (run / "report.html").exists()
     trainer = json.loads((run / "config.json").read_text())["trainer"]
@@ -129,18 +134,7 @@ def test_bc_network_flags_reach_the_policy(demos: Path, tmp_path: Path) -> None:
     from mimetic.nn.mlp import ACTIVATIONS
 
     run = tmp_path / "run"
-    argv = [
-        "train",
-        "bc",
-        "--dataset",
-        str(demos),
-        "--policy",
-        "discrete",
-        "--steps",
-        "5",
-        "--eval-every",
-        "0",
-    ]
+    argv = _quick_bc(demos, steps=5)
     argv += [
         "--hidden-sizes",
         "32,16",

@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mimetic.algorithms.adversarial import AdversarialConfig, AdversarialLearner
+from mimetic.algorithms.adversarial import AdversarialConfig, AdversarialLearner, generator_ppo
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.data.dataset import Dataset
-from mimetic.rl.ppo import ppo_preset
 
 EARLY_ENDING_ENVS = ("CartPole-v1", "Acrobot-v1")
 """Envs whose episodes end on failure: a reward that can be negative makes ending them attractive."""
@@ -49,8 +48,8 @@ def airl_preset(env_id: str) -> AIRLConfig:
     imitating at 0.93-0.97; PPO on the true reward reaches 0.96-0.98 with the same budget).
     """
     if env_id in EARLY_ENDING_ENVS:
-        return AIRLConfig(ppo=ppo_preset(env_id), generator_reward="softplus", export_transform="softplus")
-    return AIRLConfig(ppo=ppo_preset(env_id), state_only=True)
+        return AIRLConfig(ppo=generator_ppo(env_id), generator_reward="softplus", export_transform="softplus")
+    return AIRLConfig(ppo=generator_ppo(env_id), state_only=True)
 
 
 @ALGORITHMS.register("airl")

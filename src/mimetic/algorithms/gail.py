@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mimetic.algorithms.adversarial import AdversarialConfig, AdversarialLearner
+from mimetic.algorithms.adversarial import AdversarialConfig, AdversarialLearner, generator_ppo
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.data.dataset import Dataset
-from mimetic.rl.ppo import ppo_preset
 
 
 @dataclass
@@ -23,9 +22,10 @@ class GAILConfig(AdversarialConfig):
 
 
 def gail_preset(env_id: str) -> GAILConfig:
-    """The generator is the env's tuned PPO (`ppo_preset`: rl-baselines3-zoo's settings), which the
-    GAIL paper also takes from RL (it used TRPO with the RL settings, Ho & Ermon 2016, Section 6)."""
-    return GAILConfig(ppo=ppo_preset(env_id))
+    """The generator is the env's tuned PPO (`generator_ppo`: rl-baselines3-zoo's settings, annealed on
+    Pendulum), as the GAIL paper took its generator's settings from RL (TRPO with the RL settings, Ho &
+    Ermon 2016, Section 6)."""
+    return GAILConfig(ppo=generator_ppo(env_id))
 
 
 @ALGORITHMS.register("gail")
