@@ -42,6 +42,12 @@ REFERENCE_RETURNS: dict[str, ReferenceReturns] = {
         source="random: uniform actions, 50 episodes seeded 100000..100049 (scripts/build_zoo.py); expert: "
         "the zoo's SAC expert, same seeds (src/mimetic/experts/zoo/Hopper-v5/expert/zoo.json)",
     ),
+    "Walker2d-v5": ReferenceReturns(
+        random=0.6,
+        expert=4059.8,
+        source="random: uniform actions, 50 episodes seeded 100000..100049 (scripts/build_zoo.py); expert: "
+        "the zoo's SAC expert, same seeds (src/mimetic/experts/zoo/Walker2d-v5/expert/zoo.json)",
+    ),
     "MountainCar-v0": ReferenceReturns(
         random=-200.0,
         expert=-120.15,
