@@ -84,6 +84,18 @@ BUDGETS = {
         "max_labels": 1000,
         "updates_per_round": 400,
     },
+    "Hopper-v5": {
+        "initial_labels": 1000,
+        "labels_per_round": 1000,
+        "max_labels": 4000,
+        "updates_per_round": 500,
+    },
+    "Walker2d-v5": {
+        "initial_labels": 1000,
+        "labels_per_round": 1000,
+        "max_labels": 4000,
+        "updates_per_round": 500,
+    },
 }
 BUDGET = BUDGETS["CartPole-v1"]
 HG_MATCHED = {"initial_labels": 200, "labels_per_round": 200, "max_labels": 1600, "updates_per_round": 200}
@@ -422,7 +434,7 @@ def write_doc(result: dict[str, Any]) -> None:
     if agg["budget"]:
         lines += [
             "**Return against expert labels** (labeller: the zoo's policy at three qualities, PPO on CartPole-v1 "
-            "and SAC on Pendulum-v1; "
+            "and SAC on Pendulum-v1, Hopper-v5 and Walker2d-v5; "
             + "; ".join(
                 f"{t}: {b['max_labels']} labels in rounds of {b['labels_per_round']}, {b['updates_per_round']} "
                 "gradient steps per round"
