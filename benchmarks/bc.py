@@ -10,9 +10,12 @@ Same demonstration files, same evaluation protocol, same machine type as the rec
     deterministic actions, one env; normalized with the expert/random means stored in
     `anchors/imitation/results.json` (for tasks the anchors did not run: mimetic's reference table,
     `mimetic.eval.reference`);
-  - wall-clock: the whole `mimetic.train(...)` call (dataset to tensors, normalizers, network, all
-    gradient steps, the final checkpoint and policy save), with evaluation during training and the
-    run report off; as the anchors time construction + training only.
+  - runs: mimetic's as one `mimetic sweep` per task (every trial a `mimetic train bc --no-report
+    --no-tensorboard` run directory, one at a time by default), its wall-clock and CPU time from the
+    trial's `trial.json` (the CLI call: dataset file read, network, all gradient steps, final
+    checkpoint; no evaluation during training); imitation's BC_10k live in the anchors' venv
+    (benchmarks/peers/imitation_bc.py) on the same episodes wherever no recorded anchor ran them,
+    timed as the anchors time it (construction + training, warm process).
 The anchors' numbers are read from their results.json files. Throughput: matmul FLOPs of the
 policy's linear layers per step (forward, grad of the input except the first layer's, grad of the
 weights), divided by the loop time in metrics.jsonl, next to `torch.mm` on the same shapes timed in
@@ -20,6 +23,7 @@ the same process: the ceiling. A checkpoint-selection study (robomimic protocol,
 trains the 10-demo runs again with a validation split and evaluation during training.
 
     python benchmarks/bc.py [--tasks CartPole-v1 Pendulum-v1] [--demos 1 5 10 25] [--seeds 0 1 2]
+        [--work-dir DIR] [--no-peers] [--report-only]
 
 Writes benchmarks/results/bc.json and the bc section of docs/benchmarks.md.
 """

@@ -219,10 +219,10 @@ class RoundLearner:
         return np.random.default_rng([self.seed, self.counters["rounds"]])
 
     def expert_action(self, obs: np.ndarray) -> np.ndarray:
-        return np.asarray(self.expert.act(obs[None], deterministic=True)[0])[0]
+        return self._act(self.expert, obs[None])[0]
 
     def learner_action(self, obs: np.ndarray) -> np.ndarray:
-        return np.asarray(self.policy.act(obs[None], deterministic=True)[0])[0]
+        return self._act(self.policy, obs[None])[0]
 
     def env_action(self, action: np.ndarray) -> Any:
         return int(action) if self.discrete else action
@@ -259,10 +259,9 @@ class RoundLearner:
                     current[i] = np.asarray(envs[i].reset(seed=self.episode_seed() + episodes)[0])
                     episodes += 1
             states = np.stack([current[i] for i in active])  # type: ignore[misc]
-            if beta >= 1.0:
-                use_expert = np.ones(len(states), dtype=bool)
-            else:
-                use_expert = rng.random(len(states)) < beta if beta > 0.0 else np.zeros(len(states), bool)
+            # a coin per step only where beta mixes; beta 1 or 0 decides alone (and draws nothing)
+            mixing = 0.0 < beta < 1.0
+            use_expert = rng.random(len(states)) < beta if mixing else np.full(len(states), beta >= 1.0)
             expert = self._act(self.expert, states) if beta > 0.0 else None
             learner = self._act(self.policy, states) if not use_expert.all() else None
             for j, i in enumerate(active):
