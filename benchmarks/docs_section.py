@@ -7,6 +7,7 @@ each other's tables.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEFAULT_HEADER = "# Benchmarks\n\nEvery number here was measured by the script named beside it.\n"
@@ -21,6 +22,14 @@ and our number from that command's last run. Rows are written by the benchmark s
 """The top of docs/papers.md, written by whichever benchmark creates the page first."""
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a results file or page whole or not at all (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def write_section(doc: Path, start: str, end: str, section: str, header: str = DEFAULT_HEADER) -> None:
     """Put `section` (which begins with `start` and ends with `end`) into `doc`, replacing the old one."""
     text = doc.read_text() if doc.exists() else header
@@ -28,7 +37,7 @@ def write_section(doc: Path, start: str, end: str, section: str, header: str = D
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(text)
+    atomic_write_text(doc, text)
 
 
 def upsert_row(page: Path, prefix: str, row: str, header: str) -> None:
@@ -39,4 +48,4 @@ def upsert_row(page: Path, prefix: str, row: str, header: str) -> None:
         lines = [row if line.startswith(prefix) else line for line in lines]
     else:
         lines.append(row)
-    page.write_text("\n".join(lines) + "\n")
+    atomic_write_text(page, "\n".join(lines) + "\n")

@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -43,7 +45,7 @@ from mimetic.rl.rollout import VecCollector  # noqa: E402
 from mimetic.rl.sac import SAC, SACConfig  # noqa: E402
 
 torch.set_num_threads(1)
-from docs_section import write_section  # noqa: E402
+from docs_section import atomic_write_text, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "rl_speed.json"
@@ -186,35 +188,52 @@ def raw_env_rate(env_id: str, num_envs: int, steps: int = 20_000) -> float:
     return steps / (time.process_time() - start)
 
 
-def sac_update_flops(
+Matmul = tuple[int, int, int]
+"""(m, k, n): an (m, k) @ (k, n) product."""
+
+
+def _mlp_matmuls(
+    sizes: list[int], batch: int, weight_grads: bool, input_grad_cols: int | None
+) -> list[Matmul]:
+    """The products of one MLP (layer widths `sizes`) on `batch` rows: its forward, and backward
+    weight gradients if asked; input gradients through every layer but the first, and into the
+    first layer's last `input_grad_cols` inputs if given (the action, for the actor's loss)."""
+    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+    out = [(batch, i, o) for i, o in layers]
+    if weight_grads:
+        out += [(i, batch, o) for i, o in layers]
+    out += [(batch, o, i) for i, o in layers[1:]]
+    if input_grad_cols:
+        out.append((batch, layers[0][1], input_grad_cols))
+    return out
+
+
+def sac_update_matmuls(
     obs_dim: int, act_dim: int, hidden: int = 256, batch: int = 256, critics: int = 2
-) -> float:
-    """The FLOPs (2 per multiply-add) one SAC update cannot avoid.
-
-    A backward pass costs twice its forward when it needs weight and input gradients, and once its
-    forward when only input gradients are needed (the critics inside the actor loss).
-    """
-
-    def mlp(inp: int, out: int) -> float:
-        return 2.0 * batch * (inp * hidden + hidden * hidden + hidden * out)
-
-    actor = mlp(obs_dim, 2 * act_dim)
-    critic = mlp(obs_dim + act_dim, 1)
-    target = actor + critics * critic  # next-action sample and target Q, forward only
-    critic_update = 3 * critics * critic  # forward + backward of every critic
-    actor_update = 3 * actor + 2 * critics * critic  # actor fwd/bwd; critics fwd + grad to the action
-    return target + critic_update + actor_update
+) -> list[Matmul]:
+    """Every matrix product one SAC update cannot avoid, in the order SAC takes them
+    (Haarnoja et al. 2018, Algorithm 1; critic step, then actor step on the updated critics)."""
+    actor = [obs_dim, hidden, hidden, 2 * act_dim]
+    critic = [obs_dim + act_dim, hidden, hidden, 1]
+    fwd = lambda sizes: _mlp_matmuls(sizes, batch, False, None)[: len(sizes) - 1]  # noqa: E731
+    products = fwd(actor) + critics * fwd(critic)  # next action, target Q
+    products += critics * _mlp_matmuls(critic, batch, True, None)  # critic forward + backward
+    products += fwd(actor) + critics * fwd(critic)  # new action, its Q
+    products += critics * _mlp_matmuls(critic, batch, False, act_dim)[len(critic) - 1 :]  # dQ/da
+    products += _mlp_matmuls(actor, batch, True, None)[len(actor) - 1 :]  # actor backward
+    return products
 
 
-def matmul_gflops(hidden: int = 256, batch: int = 256, repeats: int = 1000) -> float:
-    """GFLOP/s of plain torch matmuls of the update's main shape (batch x hidden @ hidden x hidden)."""
-    a, b = torch.randn(batch, hidden), torch.randn(hidden, hidden)
-    for _ in range(50):
+def matmul_gflops(shape: Matmul, repeats: int = 400) -> float:
+    """GFLOP/s of a plain torch matmul of one shape, (m, k) @ (k, n)."""
+    m, k, n = shape
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    for _ in range(20):
         a @ b
     start = time.process_time()
     for _ in range(repeats):
         a @ b
-    return 2.0 * batch * hidden * hidden * repeats / (time.process_time() - start) / 1e9
+    return 2.0 * m * k * n * repeats / (time.process_time() - start) / 1e9
 
 
 def sac_update_timer() -> Any:
@@ -243,28 +262,38 @@ def sac_update_timer() -> Any:
 
 
 def limits(rounds: int = 5) -> dict[str, Any]:
-    """The physical limits. The matmul rate and the update time are measured in alternating rounds
-    and each keeps its best round: another process sharing the machine can only slow a round down,
-    and alternating exposes both measurements to the same conditions."""
+    """The physical limits. The compute ceiling of one update is the sum, over its matrix products,
+    of each product's FLOPs divided by the rate torch reaches on a plain matmul of that very shape
+    (a 256x1 head runs far below a 256x256 layer). The shape rates and the update time are measured
+    in alternating rounds and each keeps its best round: another process sharing the machine can
+    only slow a round down, and alternating exposes both measurements to the same conditions."""
     env = gym.make(SAC_ENV)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]  # type: ignore[index]
-    flops = sac_update_flops(obs_dim, act_dim)
+    products = sac_update_matmuls(obs_dim, act_dim)
+    shapes = sorted(set(products))
     update_timer = sac_update_timer()
-    gflops_rounds, update_rounds = [], []
+    rates: dict[Matmul, float] = {shape: 0.0 for shape in shapes}
+    update_rounds = []
     for _ in range(rounds):
-        gflops_rounds.append(matmul_gflops())
+        for shape in shapes:
+            rates[shape] = max(rates[shape], matmul_gflops(shape))
         update_rounds.append(update_timer(40))
-    gflops, update_ms = max(gflops_rounds), min(update_rounds)
-    ceiling_ms = flops / (gflops * 1e9) * 1e3
+    update_ms = min(update_rounds)
+    flops = sum(2.0 * m * k * n for m, k, n in products)
+    ceiling_ms = sum(2.0 * m * k * n / (rates[(m, k, n)] * 1e9) for m, k, n in products) * 1e3
+    square = (256, 256, 256)
     return {
         "cartpole_x8_random_steps_per_s": raw_env_rate("CartPole-v1", 8),
         "halfcheetah_random_steps_per_s": raw_env_rate(SAC_ENV, 1, 10_000),
         "sac_update_mflop": flops / 1e6,
-        "matmul_gflop_per_s": gflops,
+        "sac_update_products": len(products),
+        "matmul_gflop_per_s": {f"{m}x{k}@{k}x{n}": rates[(m, k, n)] for m, k, n in shapes},
+        "matmul_gflop_per_s_256": rates[square],
         "sac_update_ceiling_ms": ceiling_ms,
+        "sac_update_ceiling_ms_at_256_rate": flops / (rates[square] * 1e9) * 1e3,
         "sac_update_ms": update_ms,
         "sac_update_fraction_of_ceiling": ceiling_ms / update_ms,
-        "rounds": {"matmul_gflop_per_s": gflops_rounds, "sac_update_ms": update_rounds},
+        "rounds": {"sac_update_ms": update_rounds},
     }
 
 
@@ -275,15 +304,17 @@ def write_doc(result: dict[str, Any]) -> None:
         "## RL engine speed against stable-baselines3",
         "",
         f"Command: `{result['command']}` · date {result['date']} · {result['machine']}, one torch thread.",
-        "Equal budgets, hyperparameters and network sizes; return = mean over 20 deterministic episodes, seeds 10000-10019.",
-        "The machine is shared with other jobs, so besides wall-clock the table gives the process's CPU time (one thread),",
-        "which other jobs cannot inflate by taking the core away; the speed-up is given by both clocks.",
+        "Equal budgets, hyperparameters and network sizes; return = mean over 20 deterministic episodes, seeds 10000-10019,",
+        "then mean ± std over training seeds. Both clocks are given: on a shared machine the process's CPU time (one thread)",
+        "is the fair one, since another job can take the core away but cannot add CPU time. Rates are total env steps over",
+        "total time across seeds; the seconds column is per run.",
         "",
-        "| run | library | env steps | wall-clock s | env steps/s (wall) | CPU s | env steps/s (CPU) | final return | speed-up (wall / CPU) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | library | seeds | env steps | wall-clock s | env steps/s (wall) | CPU s | env steps/s (CPU) | final return | speed-up (wall / CPU) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    verdicts = []
     for name in ("ppo", "sac"):
-        if name not in result:
+        if name not in result or "runs" not in result[name]:
             continue
         ours, theirs = result[name]["mimetic"], result[name]["sb3"]
         label = "PPO CartPole-v1" if name == "ppo" else "SAC HalfCheetah-v5"
@@ -295,25 +326,98 @@ def write_doc(result: dict[str, Any]) -> None:
                 else "1x"
             )
             lines.append(
-                f"| {label} | {lib} | {row['steps']} | {row['seconds']:.1f} | {row['steps_per_s']:.0f} | "
-                f"{row['cpu_seconds']:.1f} | {row['cpu_steps_per_s']:.0f} | {row['return']:.1f} | {speed} |"
+                f"| {label} | {lib} | {row['seeds']} | {row['steps']} | {row['seconds']:.1f} | {row['steps_per_s']:.0f} | "
+                f"{row['cpu_seconds']:.1f} | {row['cpu_steps_per_s']:.0f} | {row['return']:.1f} ± {row['return_std']:.1f} | {speed} |"
             )
-    if "limits" in result:
+        per_seed = ", ".join(
+            f"{lib} " + " / ".join(f"{r:.0f}" for r in result[name][lib]["returns"])
+            for lib in ("mimetic", "sb3")
+        )
+        verdicts.append(f"- {label} return: mimetic {result[name]['verdict']} (per seed: {per_seed})")
+    if verdicts:
+        lines += ["", *verdicts]
+    if "limits" in result and "matmul_gflop_per_s_256" in result["limits"]:
         lim = result["limits"]
+        rates = ", ".join(f"{shape} {rate:.0f}" for shape, rate in lim["matmul_gflop_per_s"].items())
         lines += [
             "",
             "Physical limits measured in the same run:",
             "",
             f"- raw env stepping, random actions: CartPole-v1 x8 vector env {lim['cartpole_x8_random_steps_per_s']:.0f} steps/s; "
             f"HalfCheetah-v5 {lim['halfcheetah_random_steps_per_s']:.0f} steps/s",
-            f"- one SAC update (256x256, batch 256): {lim['sac_update_mflop']:.0f} MFLOP; plain matmul "
-            f"{lim['matmul_gflop_per_s']:.1f} GFLOP/s, so the ceiling is {lim['sac_update_ceiling_ms']:.2f} ms; "
-            f"mimetic takes {lim['sac_update_ms']:.2f} ms ({lim['sac_update_fraction_of_ceiling']:.0%} of the ceiling); "
-            "best of 5 alternating rounds of CPU time for both the matmul rate and the update time",
+            f"- one SAC update (256x256, batch 256): {lim['sac_update_products']} matrix products, {lim['sac_update_mflop']:.0f} MFLOP. "
+            f"Its compute ceiling, each product's FLOPs over the GFLOP/s of a plain torch matmul of that shape, is "
+            f"**{lim['sac_update_ceiling_ms']:.2f} ms**; mimetic takes {lim['sac_update_ms']:.2f} ms, "
+            f"**{lim['sac_update_fraction_of_ceiling']:.0%} of the ceiling**. At the 256x256 rate alone "
+            f"({lim['matmul_gflop_per_s_256']:.0f} GFLOP/s) the ceiling would be {lim['sac_update_ceiling_ms_at_256_rate']:.2f} ms.",
+            f"- GFLOP/s per shape: {rates}. Best of 5 alternating rounds of CPU time for the rates and the update time.",
         ]
     lines += ["", "Raw JSON: `benchmarks/results/rl_speed.json`.", end]
     section = "\n".join(lines)
     write_section(DOC, start, end, section)
+
+
+RUNNERS: dict[str, dict[str, Callable[[int, int], dict[str, Any]]]] = {
+    "ppo": {"mimetic": ppo_mimetic, "sb3": ppo_sb3},
+    "sac": {"mimetic": sac_mimetic, "sb3": sac_sb3},
+}
+
+
+def summarize(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per library over seeds: total steps over total time for the rates, mean and std of the return."""
+    rows = list(runs.values())
+    returns = [r["return"] for r in rows]
+    steps, wall, cpu = (sum(r[k] for r in rows) for k in ("steps", "seconds", "cpu_seconds"))
+    return {
+        "seeds": len(rows),
+        "steps": rows[0]["steps"],
+        "seconds": wall / len(rows),
+        "steps_per_s": steps / wall,
+        "cpu_seconds": cpu / len(rows),
+        "cpu_steps_per_s": steps / cpu,
+        "return": statistics.fmean(returns),
+        "return_std": statistics.pstdev(returns),
+        "returns": returns,
+    }
+
+
+def return_verdict(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    """Equal-or-better: our mean is higher, or below by less than two standard errors of the
+    difference of the means (seed-to-seed spread of both)."""
+    diff = ours["return"] - theirs["return"]
+    n1, n2 = ours["seeds"], theirs["seeds"]
+    se = math.sqrt(
+        statistics.variance(ours["returns"]) / n1 + statistics.variance(theirs["returns"]) / n2
+        if n1 > 1 and n2 > 1
+        else 0.0
+    )
+    if diff >= 0:
+        return f"better by {diff:.1f}"
+    if se and -diff < 2 * se:
+        return f"equal within noise ({diff:.1f}, 2 standard errors = {2 * se:.1f})"
+    return f"worse by {-diff:.1f}" + (f" (2 standard errors = {2 * se:.1f})" if se else "")
+
+
+def run_pair(
+    name: str, steps: int, seeds: list[int], previous: dict[str, Any], rerun: bool, save: bool
+) -> dict[str, Any]:
+    """Both libraries on every seed, keeping earlier runs with the same budget unless `rerun`;
+    the partial result is saved after each run, so an interrupted benchmark picks up where it was."""
+    runs: dict[str, dict[str, Any]] = {"mimetic": {}, "sb3": {}}
+    if not rerun and "runs" in previous.get(name, {}):
+        runs = {lib: dict(previous[name]["runs"].get(lib, {})) for lib in runs}
+    for seed in seeds:
+        for lib, runner in RUNNERS[name].items():
+            done = runs[lib].get(str(seed))
+            if done is not None and done["steps"] >= steps:
+                continue
+            runs[lib][str(seed)] = runner(steps, seed)
+            print(f"{name} {lib} seed {seed}: {json.dumps(runs[lib][str(seed)])}", flush=True)
+            if save:
+                previous[name] = {"runs": runs}
+                atomic_write_text(RESULTS, json.dumps(previous, indent=2) + "\n")
+    chosen = {lib: {str(s): runs[lib][str(s)] for s in seeds} for lib in runs}
+    return {"runs": runs, **{lib: summarize(chosen[lib]) for lib in chosen}}
 
 
 def main() -> None:
@@ -322,10 +426,11 @@ def main() -> None:
     )
     parser.add_argument("--ppo-steps", type=int, default=100_000)
     parser.add_argument("--sac-steps", type=int, default=50_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
         "--only", nargs="+", default=["limits", "ppo", "sac"], choices=["limits", "ppo", "sac"]
     )
+    parser.add_argument("--rerun", action="store_true", help="rerun seeds that have results already")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -333,18 +438,14 @@ def main() -> None:
     if "limits" in args.only:
         result["limits"] = limits()
         print(json.dumps(result["limits"]), flush=True)
-    if "ppo" in args.only:
-        result["ppo"] = {
-            "mimetic": ppo_mimetic(args.ppo_steps, args.seed),
-            "sb3": ppo_sb3(args.ppo_steps, args.seed),
-        }
-        print(json.dumps(result["ppo"]), flush=True)
-    if "sac" in args.only:
-        result["sac"] = {
-            "mimetic": sac_mimetic(args.sac_steps, args.seed),
-            "sb3": sac_sb3(args.sac_steps, args.seed),
-        }
-        print(json.dumps(result["sac"]), flush=True)
+    steps = {"ppo": args.ppo_steps, "sac": args.sac_steps}
+    for name in ("ppo", "sac"):
+        if name in args.only:
+            result[name] = run_pair(
+                name, steps[name], args.seeds, dict(result), args.rerun, save=not args.no_write
+            )
+            result[name]["verdict"] = return_verdict(result[name]["mimetic"], result[name]["sb3"])
+            print(name, result[name]["verdict"], flush=True)
     result.update(
         benchmark="rl_speed",
         date=dt.date.today().isoformat(),
@@ -352,8 +453,7 @@ def main() -> None:
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     )
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        atomic_write_text(RESULTS, json.dumps(result, indent=2) + "\n")
         write_doc(result)
 
 
