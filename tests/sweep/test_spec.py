@@ -52,6 +52,35 @@ args: {eval-every: 50, batch-size: [32, 64], policy: discrete}
     assert spec.out == tmp_path / "runs" / "sweep-spec"
 
 
+def test_algorithm_args_lists_are_axes_of_that_algorithm_only(tmp_path: Path) -> None:
+    spec = load_spec(
+        _write(
+            tmp_path,
+            """
+algorithms: [dagger, hg-dagger]
+envs: [CartPole-v1]
+seeds: [0]
+args: {expert: ["zoo:expert", "zoo:low"], labels: 100}
+algorithm_args: {dagger: {beta-decay: [0.0, 1.0]}, hg-dagger: {intervener: action-distance}}
+""",
+        )
+    )
+    trials = spec.trials()
+    dagger = [t for t in trials if t.algorithm == "dagger"]
+    hg = [t for t in trials if t.algorithm == "hg-dagger"]
+    assert len(dagger) == 4 and len(hg) == 2  # experts 2 x beta-decay 2; experts 2
+    assert {(t.params["expert"], t.params["beta-decay"]) for t in dagger} == {
+        ("zoo:expert", 0.0),
+        ("zoo:expert", 1.0),
+        ("zoo:low", 0.0),
+        ("zoo:low", 1.0),
+    }
+    argv = list(dagger[-1].argv)
+    assert argv[argv.index("--beta-decay") + 1] == "1.0" and argv[argv.index("--labels") + 1] == "100"
+    assert all("--beta-decay" not in t.argv and "--intervener" in t.argv for t in hg)
+    assert len({t.key for t in trials}) == 6
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

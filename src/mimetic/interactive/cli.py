@@ -77,6 +77,13 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 default=None,
                 help="gradient steps between rounds (default 500)",
             )
+        if name != "rlif":
+            parser.add_argument(
+                "--hidden-sizes",
+                type=_sizes,
+                default=None,
+                help="the BC policy's MLP widths, comma-separated (default 256,256)",
+            )
         if name == "dagger":
             parser.add_argument(
                 "--beta-decay",
@@ -114,6 +121,12 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
         parser.set_defaults(func=_train_interactive)
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    from mimetic.runtime.cli import _sizes as parse
+
+    return parse(text)
+
+
 def _train_interactive(args: argparse.Namespace) -> int:
     from mimetic.algorithms.base import ALGORITHMS
     from mimetic.cli import CliError
@@ -131,7 +144,7 @@ def _train_interactive(args: argparse.Namespace) -> int:
         "num_envs": "num_envs",
     }
     intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
-    flags = {k: getattr(args, k) for k in [*names, *intervention_names] if hasattr(args, k)}
+    flags = {k: getattr(args, k) for k in [*names, *intervention_names, "hidden_sizes"] if hasattr(args, k)}
     if args.resume:
         return _launch(args.algorithm, args, flags)
     if args.env is None:
@@ -144,6 +157,9 @@ def _train_interactive(args: argparse.Namespace) -> int:
     try:
         if sub:
             fields["intervention"] = dataclasses.replace(config.intervention, **sub)
+        if getattr(args, "hidden_sizes", None) is not None:
+            net = dataclasses.replace(config.bc.net, hidden_sizes=args.hidden_sizes)
+            fields["bc"] = dataclasses.replace(config.bc, net=net)
         config = dataclasses.replace(config, **fields)
     except (TypeError, ValueError) as err:
         raise CliError(str(err)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -113,9 +114,15 @@ def train(
     torch.set_num_threads(1)  # one thread is many times faster for small nets on few cores
     seed_everything(trainer.seed)  # before building: the initial weights come from this seed
     extra = {"reward": reward} if reward is not None else {}
+    wall, cpu = time.perf_counter(), time.process_time()
     learner = algo.build(dataset, config, env_id=env_id, seed=trainer.seed, **extra)
     runner = Trainer(
-        learner, trainer, run_dir, evaluate_fn=_evaluator(env_id, trainer), run_config=run_config
+        learner,
+        trainer,
+        run_dir,
+        evaluate_fn=_evaluator(env_id, trainer),
+        run_config=run_config,
+        setup_clock=(time.perf_counter() - wall, time.process_time() - cpu),
     )
     summary = runner.train(resume=resume)
     return TrainResult(policy=learner.policy, run_dir=run_dir, summary=summary)

@@ -12,9 +12,10 @@
     args: {eval-every: 500, batch-size: [64, 256]}     # `mimetic train` flags; a list is a grid axis
     algorithm_args:
       bc: {policy: discrete}
-      dagger: {expert: "zoo"}
+      dagger: {expert: "zoo", beta-decay: [0.0, 1.0]}  # a list here is an axis of this algorithm only
 
-The grid is algorithms × envs × datasets × demos × list-valued args × seeds. Flags are checked
+The grid is algorithms × envs × datasets × demos × list-valued args × seeds, where each algorithm
+also gets the axes of its own list-valued `algorithm_args`. Flags are checked
 against each algorithm's own `mimetic train` parser when the spec is read, so a typo fails before
 any trial starts, with the file and the key named.
 """
@@ -99,6 +100,8 @@ class SweepSpec:
             options = train_options(algorithm)
             demos = self.demos if "--max-episodes" in options else [None]
             algo_axes = {k: v for k, v in axes.items() if f"--{k}" in options}
+            own = self.algorithm_args.get(algorithm, {})
+            algo_axes.update({k: v for k, v in own.items() if isinstance(v, list)})
             for env, n, combo in itertools.product(self.envs, demos, itertools.product(*algo_axes.values())):
                 for dataset in self._datasets_for(env) if "--dataset" in options else [None]:
                     out += self._trials_at(
@@ -129,8 +132,8 @@ class SweepSpec:
             params["demos"] = n
         params.update(axis_values)
         flags: dict[str, Any] = {k: v for k, v in fixed.items() if f"--{k}" in options}
+        flags.update({k: v for k, v in self.algorithm_args.get(algorithm, {}).items() if not isinstance(v, list)})
         flags.update(axis_values)
-        flags.update(self.algorithm_args.get(algorithm, {}))
         if env is not None and "--env" in options:
             flags["env"] = env
         if dataset is not None:
@@ -265,10 +268,8 @@ def _check_flags(path: Path, spec: SweepSpec) -> None:
                 raise SpecError(
                     f"{path}: algorithm_args.{algorithm}.{name}: `mimetic train {algorithm}` has no --{name}"
                 )
-            if isinstance(value, list):
-                raise SpecError(
-                    f"{path}: algorithm_args.{algorithm}.{name}: lists (grid axes) belong in 'args'"
-                )
+            if isinstance(value, list) and not value:
+                raise SpecError(f"{path}: algorithm_args.{algorithm}.{name}: an empty list (grid axis)")
     if spec.env_datasets:
         missing = [env for env in spec.envs if env not in spec.env_datasets]
         extra = sorted(set(spec.env_datasets) - {e for e in spec.envs if e is not None})
