@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +41,24 @@ def test_train_clock_counts_setup_and_updates_but_not_evaluation(tmp_path: Path)
         return {"return_mean": 1.0}
 
     config = TrainerConfig(
-        steps=40, log_every=10, eval_every=10, checkpoint_every=0, progress=False, tensorboard=False, report=False
+        steps=40,
+        log_every=10,
+        eval_every=10,
+        checkpoint_every=0,
+        progress=False,
+        tensorboard=False,
+        report=False,
     )
-    trainer = Trainer(_SlowLearner(), config, tmp_path / "run", evaluate_fn=slow_eval, setup_clock=(1.5, 0.25))
+    trainer = Trainer(
+        _SlowLearner(), config, tmp_path / "run", evaluate_fn=slow_eval, setup_clock=(1.5, 0.25)
+    )
     trainer.train()
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in lines if "eval/return_mean" in r]
     assert [r["step"] for r in evals] == [10, 20, 30, 40]
     train_s = [r["train_s"] for r in evals]
     # setup (1.5 s) plus 10 updates of >= 2 ms per line; the four 50 ms evaluations are left out
-    assert train_s[0] >= 1.5 + 0.02 and all(b - a >= 0.02 for a, b in zip(train_s, train_s[1:]))
-    assert all(b - a < 0.045 for a, b in zip(train_s, train_s[1:]))
+    assert train_s[0] >= 1.5 + 0.02 and all(b - a >= 0.02 for a, b in pairwise(train_s))
+    assert all(b - a < 0.045 for a, b in pairwise(train_s))
     assert evals[-1]["wall_s"] >= 0.2 + 0.08  # the loop's own clock includes evaluation
     assert evals[0]["train_cpu_s"] >= 0.25 and evals[-1]["train_cpu_s"] < 0.25 + 0.04  # sleeping uses no CPU

@@ -132,7 +132,9 @@ class SweepSpec:
             params["demos"] = n
         params.update(axis_values)
         flags: dict[str, Any] = {k: v for k, v in fixed.items() if f"--{k}" in options}
-        flags.update({k: v for k, v in self.algorithm_args.get(algorithm, {}).items() if not isinstance(v, list)})
+        flags.update(
+            {k: v for k, v in self.algorithm_args.get(algorithm, {}).items() if not isinstance(v, list)}
+        )
         flags.update(axis_values)
         if env is not None and "--env" in options:
             flags["env"] = env
