@@ -38,7 +38,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +49,8 @@ import anchors  # noqa: E402
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import yaml  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from grid import add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
 from mimetic import zoo  # noqa: E402
 from mimetic.data import Dataset, DatasetMetadata, Trajectory, save  # noqa: E402
@@ -59,8 +58,7 @@ from mimetic.eval.reference import REFERENCE_RETURNS  # noqa: E402
 from mimetic.experts import collect  # noqa: E402
 from mimetic.experts.sb3 import load_sb3  # noqa: E402
 from mimetic.policies.learned import load as load_policy  # noqa: E402
-from mimetic.sweep.run import run_sweep  # noqa: E402
-from mimetic.sweep.spec import Trial, load_spec  # noqa: E402
+from mimetic.sweep.spec import Trial  # noqa: E402
 from mimetic.sweep.trial import TRIAL_FILE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,11 +281,7 @@ def bc_sweep(
 ) -> list[tuple[Trial, Path, DemoSet]]:
     """Run BC on `task` for every demo set and seed as one `mimetic sweep` (each trial an ordinary
     `mimetic train bc` run dir), and return (trial, run dir, demo set) per trial."""
-    spec_path = out / f"{out.name}.yaml"
-    out.mkdir(parents=True, exist_ok=True)
     spec = {
-        "name": out.name,
-        "out": ".",
         "algorithms": ["bc"],
         "envs": [task],
         "seeds": seeds,
@@ -309,16 +303,11 @@ def bc_sweep(
             }
         },
     }
-    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    loaded = load_spec(spec_path)
-    result = run_sweep(loaded, say=False, **sweep_opts)
-    if result.failed:
-        raise SystemExit(f"{task}: {len(result.failed)} trials failed: {result.failed[0].error}")
     by_path = {str(d.dataset): d for d in sets}
     runs = []
-    for trial in loaded.trials():
-        dataset = trial.argv[trial.argv.index("--dataset") + 1]
-        runs.append((trial, loaded.out / trial.key, by_path[str(Path(dataset).resolve())]))
+    for run in run_grid(spec, out, sweep_opts):
+        dataset = run.trial.argv[run.trial.argv.index("--dataset") + 1]
+        runs.append((run.trial, run.run_dir, by_path[str(Path(dataset).resolve())]))
     return runs
 
 
@@ -822,21 +811,8 @@ def main() -> None:
     parser.add_argument(
         "--report-only", action="store_true", help="rebuild the docs section and papers row from the JSON"
     )
-    parser.add_argument(
-        "--backend", choices=["auto", "ray", "sequential"], default="auto", help="the sweeps' backend"
-    )
-    parser.add_argument(
-        "--max-concurrent",
-        type=int,
-        default=1,
-        help="trials at once (default 1: the timings are the point, so trials do not share the cores)",
-    )
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=None,
-        help="keep the sweeps' run directories here; a rerun skips finished trials (default: a temporary folder)",
-    )
+    # one trial at a time by default: the timings are the point, so trials do not share the cores
+    add_sweep_args(parser, max_concurrent=1)
     args = parser.parse_args()
     if args.steps is not None:
         for spec in TASKS.values():
@@ -848,11 +824,15 @@ def main() -> None:
         write_doc(saved)
         write_papers_row(saved)
         return
-    sweep_opts = {"backend": args.backend, "max_concurrent": args.max_concurrent, "show_progress": False}
-    with tempfile.TemporaryDirectory(dir=os.environ.get("MIMETIC_BENCH_TMP")) as tmp:
-        work = (args.work_dir if args.work_dir is not None else Path(tmp)).resolve()
+    with work_dir(args) as work:
         result = run(
-            args.tasks, args.demos, args.seeds, not args.no_selection, work, sweep_opts, not args.no_peers
+            args.tasks,
+            args.demos,
+            args.seeds,
+            not args.no_selection,
+            work,
+            sweep_options(args),
+            not args.no_peers,
         )
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
