@@ -1,15 +1,20 @@
 """Benchmark: interactive imitation (BC, DAgger, HG-DAgger, RLIF) with experts of three qualities.
 
-Three studies, 3 seeds each, one process, one thread (about 14 minutes on one core):
-  1. budget: CartPole-v1 and Pendulum-v1 with the zoo's policy (PPO / SAC) at quality expert /
+Three studies, 3 seeds each. The budget and RLIF studies are grids of ordinary `mimetic train
+dagger|hg-dagger|rlif` runs, run as `mimetic sweep`s (`benchmarks/grid.py`: Ray when installed, one
+trial per core; with --work-dir a rerun skips finished trials); their curves are the eval lines of
+each run's metrics.jsonl (one evaluation per round). The anchor study times learners against
+imitation's recorded runs, so it runs in this process after a warm-up, as the anchors were timed.
+  1. budget: CartPole-v1, Pendulum-v1, Hopper-v5 and Walker2d-v5 with the zoo's policy (PPO / SAC) at quality expert /
      medium / low as the labeller. BC (DAgger with beta = 1 in every round: the expert drives, so
      it is BC on the same number of labels), DAgger (beta_1 = 1, then 0; Ross et al. 2011) and
      HG-DAgger (action-distance gate, 4-step takeovers; Kelly et al. 2019) spend 400 labels in
-     rounds of 50 (CartPole) or 1000 in rounds of 200 (Pendulum); the policy is evaluated after
+     rounds of 50 (CartPole), 1000 in rounds of 200 (Pendulum) or 4000 in rounds of 1000 (MuJoCo,
+     64x64 nets as everywhere in this study); the policy is evaluated after
      every round (10 episodes, seeds 10000..10009): return against labels.
   2. rlif: CartPole-v1, the zoo's medium and low policies as the intervener, RLIF's value-based
-     rule (p = 0.95 / 0.05, 4-step takeovers) on the Q of the zoo expert (fitted by FQE, once per
-     seed), RLIF (Luo et al. 2023; SAC with RLPD sampling and LayerNorm critics) for 6000 env steps
+     rule (p = 0.95 / 0.05, 4-step takeovers) on the Q of the zoo expert (fitted by FQE in each
+     trial, on the trial's seed), RLIF (Luo et al. 2023; SAC with RLPD sampling and LayerNorm critics) for 6000 env steps
      against HG-DAgger driven by the same rule and intervener with 1600 labels (about the
      expert-driven steps RLIF's takeovers take), and the intervener's own return. RLIF's claim:
      it beats the DAgger variants, most of all with suboptimal experts.
@@ -23,6 +28,7 @@ Three studies, 3 seeds each, one process, one thread (about 14 minutes on one co
      on 8 envs, acting batched, in rounds of one whole episode per env (`ANCHOR_ROUNDS`).
 
     python benchmarks/interactive.py [--seeds 0 1 2] [--studies budget rlif anchor] [--no-write]
+        [--work-dir DIR] [--max-concurrent N] [--backend auto|ray|sequential]
 
 A subset of --studies reruns only those and keeps the others' last results.
 
@@ -39,6 +45,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +55,13 @@ import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from grid import Run, add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
 from mimetic.algorithms.bc import Config as BCConfig  # noqa: E402
 from mimetic.algorithms.dagger import Config as DAggerConfig  # noqa: E402
-from mimetic.algorithms.dagger import DAggerLearner, RoundLearner  # noqa: E402
-from mimetic.algorithms.hg_dagger import Config as HGConfig  # noqa: E402
-from mimetic.algorithms.hg_dagger import HGDAggerLearner  # noqa: E402
-from mimetic.algorithms.rlif import RLIF, RLIFLearner  # noqa: E402
+from mimetic.algorithms.dagger import DAggerLearner  # noqa: E402
 from mimetic.eval.rollout import evaluate  # noqa: E402
-from mimetic.interactive.expert_q import fit_expert_q  # noqa: E402
 from mimetic.interactive.experts import resolve_expert  # noqa: E402
-from mimetic.interactive.interveners import InterventionConfig, ValueIntervener  # noqa: E402
 from mimetic.policies import PolicyConfig  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
@@ -124,121 +127,132 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.pstdev(values) if len(values) > 1 else 0.0)
 
 
-def _train_rounds(learner: RoundLearner, rounds: int, seed: int, env_id: str) -> list[dict[str, float]]:
-    """Update through `rounds` rounds, evaluating at the end of each: (labels, return) points."""
-    rng = np.random.default_rng(seed)
-    points = []
-    for _ in range(rounds):
-        for _ in range(learner.config.updates_per_round):
-            learner.update(learner.sample(rng))
-        result = evaluate(learner.policy, env_id, EVAL_EPISODES, 10_000)
-        points.append({"labels": learner.counters["labels"], "return": result.mean})
-    return points
-
-
 def _rounds(budget: dict[str, int]) -> int:
     return (budget["max_labels"] - budget["initial_labels"]) // budget["labels_per_round"] + 1
 
 
-def study_budget(seeds: list[int]) -> list[dict[str, Any]]:
+def _round_args(budget: dict[str, int]) -> dict[str, Any]:
+    """`mimetic train dagger|hg-dagger` flags for a label budget, evaluated after every round."""
+    return {
+        "initial-labels": budget["initial_labels"],
+        "labels-per-round": budget["labels_per_round"],
+        "labels": budget["max_labels"],
+        "updates-per-round": budget["updates_per_round"],
+        "eval-every": budget["updates_per_round"],
+        "checkpoint-every": budget["updates_per_round"],
+        "hidden-sizes": ",".join(map(str, SMALL.net.hidden_sizes)),
+        "no-report": True,
+        "no-tensorboard": True,
+    }
+
+
+def _curve(run: Run) -> list[dict[str, float]]:
+    """(labels spent, eval return) after every round, from the run's metrics.jsonl."""
+    return [{"labels": int(r["labels"]), "return": r["eval/return_mean"]} for r in run.evals()]
+
+
+def _counters(run: Run) -> dict[str, Any]:
+    last = run.metrics()[-1]
+    return {
+        "labels": int(last["labels"]),
+        "interventions": int(last.get("interventions", 0)),
+        "env_steps": int(last["env_steps"]),
+        "wall_s": run.record()["wall_s_last_attempt"],
+    }
+
+
+def study_budget(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """One sweep per task: {DAgger with beta decay 0 (DAgger) and 1 (BC), HG-DAgger} x labeller x seed."""
     runs = []
-    for env_id, quality in [(task, q) for task in BUDGETS for q in QUALITIES]:
-        budget = BUDGETS[env_id]
-        rounds = _rounds(budget)
-        for seed in seeds:
-            for method in ("bc", "dagger", "hg-dagger"):
-                seed_everything(seed)
-                started = time.perf_counter()
-                learner: RoundLearner
-                if method == "hg-dagger":
-                    config = HGConfig(
-                        expert=f"zoo:{quality}",
-                        intervention=InterventionConfig(rule="action-distance"),
-                        bc=SMALL,
-                        **budget,
-                    )
-                    learner = HGDAggerLearner(config, env_id, seed)
-                else:
-                    decay = 1.0 if method == "bc" else 0.0
-                    dconfig = DAggerConfig(expert=f"zoo:{quality}", beta_decay=decay, bc=SMALL, **budget)
-                    learner = DAggerLearner(dconfig, env_id, seed)
-                points = _train_rounds(learner, rounds, seed, env_id)
-                runs.append(
-                    {
-                        "task": env_id,
-                        "quality": quality,
-                        "method": method,
-                        "seed": seed,
-                        "curve": points,
-                        "final_return": points[-1]["return"],
-                        "labels": learner.counters["labels"],
-                        "interventions": learner.counters["interventions"],
-                        "env_steps": learner.counters["env_steps"],
-                        "wall_s": round(time.perf_counter() - started, 2),
-                    }
-                )
-                print(
-                    f"budget {env_id} {quality:6s} {method:9s} seed {seed}: {points[-1]['return']:.1f}",
-                    flush=True,
-                )
+    for env_id, budget in BUDGETS.items():
+        spec = {
+            "algorithms": ["dagger", "hg-dagger"],
+            "envs": [env_id],
+            "seeds": seeds,
+            "steps": _rounds(budget) * budget["updates_per_round"],
+            "args": {
+                "expert": [f"zoo:{q}" for q in QUALITIES],
+                "eval-episodes": EVAL_EPISODES,
+                **_round_args(budget),
+            },
+            "algorithm_args": {
+                "dagger": {"beta-decay": [0.0, 1.0]},
+                "hg-dagger": {"intervener": "action-distance"},
+            },
+        }
+        for run in run_grid(spec, work / f"budget-{env_id}", options):
+            method = run.trial.algorithm
+            if method == "dagger" and run.params["beta-decay"] == 1.0:
+                method = "bc"
+            curve = _curve(run)
+            runs.append(
+                {
+                    "task": env_id,
+                    "quality": run.params["expert"].removeprefix("zoo:"),
+                    "method": method,
+                    "seed": run.trial.seed,
+                    "curve": curve,
+                    "final_return": curve[-1]["return"],
+                    **_counters(run),
+                }
+            )
+            print(
+                f"budget {env_id} {runs[-1]['quality']:6s} {method:9s} seed {run.trial.seed}: "
+                f"{curve[-1]['return']:.1f}",
+                flush=True,
+            )
     return runs
 
 
-def study_rlif(seeds: list[int]) -> list[dict[str, Any]]:
+def study_rlif(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """RLIF and HG-DAgger under the same value rule (the Q of the zoo expert, fitted by FQE in each
+    trial with the trial's seed), with the zoo's medium and low policies intervening."""
     env_id = "CartPole-v1"
+    spec = {
+        "algorithms": ["rlif", "hg-dagger"],
+        "envs": [env_id],
+        "seeds": seeds,
+        "args": {
+            "expert": ["zoo:medium", "zoo:low"],
+            "intervener": "value",
+            "eval-episodes": 20,
+            "no-report": True,
+            "no-tensorboard": True,
+        },
+        "algorithm_args": {
+            "rlif": {"steps": RLIF_STEPS, "eval-every": RLIF_STEPS, "checkpoint-every": RLIF_STEPS},
+            "hg-dagger": {
+                "steps": _rounds(HG_MATCHED) * HG_MATCHED["updates_per_round"],
+                **{
+                    k: v
+                    for k, v in _round_args(HG_MATCHED).items()
+                    if k not in ("no-report", "no-tensorboard")
+                },
+            },
+        },
+    }
+    expert_returns = {
+        q: evaluate(resolve_expert(f"zoo:{q}", env_id), env_id, 20, 10_000).mean for q in ("medium", "low")
+    }
     runs = []
-    for seed in seeds:
-        # RLIF's oracle: the value rule reads the Q of the best policy, whoever intervenes
-        q_fn = fit_expert_q(resolve_expert("zoo:expert", env_id), env_id, seed=seed)
-        for quality in ("medium", "low"):
-            expert = resolve_expert(f"zoo:{quality}", env_id)
-            expert_return = evaluate(expert, env_id, 20, 10_000).mean
-            # RLIF
-            seed_everything(seed)
-            started = time.perf_counter()
-            base = RLIF.default_config(env_id)
-            config = type(base)(**{**base.__dict__, "expert": f"zoo:{quality}"})
-            learner = RLIFLearner(config, env_id, seed, intervener=ValueIntervener(q_fn))
-            rng = np.random.default_rng(seed)
-            for _ in range(RLIF_STEPS):
-                learner.update(learner.sample(rng))
-            rlif_return = evaluate(learner.policy, env_id, 20, 10_000).mean
-            runs.append(
-                {
-                    "method": "rlif",
-                    "quality": quality,
-                    "seed": seed,
-                    "final_return": rlif_return,
-                    "expert_return": expert_return,
-                    "interventions": learner.counters["interventions"],
-                    "expert_steps": learner.counters["expert_steps"],
-                    "env_steps": learner.counters["env_steps"],
-                    "wall_s": round(time.perf_counter() - started, 2),
-                }
-            )
-            print(f"rlif {quality} seed {seed}: {rlif_return:.1f} (expert {expert_return:.1f})", flush=True)
-            # HG-DAgger under the same value rule and intervener
-            seed_everything(seed)
-            started = time.perf_counter()
-            hg_config = HGConfig(expert=f"zoo:{quality}", bc=SMALL, **HG_MATCHED)
-            hg = HGDAggerLearner(hg_config, env_id, seed, intervener=ValueIntervener(q_fn))
-            points = _train_rounds(hg, _rounds(HG_MATCHED), seed, env_id)
-            hg_return = evaluate(hg.policy, env_id, 20, 10_000).mean
-            runs.append(
-                {
-                    "method": "hg-dagger (value rule)",
-                    "quality": quality,
-                    "seed": seed,
-                    "final_return": hg_return,
-                    "expert_return": expert_return,
-                    "interventions": hg.counters["interventions"],
-                    "expert_steps": hg.counters["labels"],
-                    "env_steps": hg.counters["env_steps"],
-                    "curve": points,
-                    "wall_s": round(time.perf_counter() - started, 2),
-                }
-            )
-            print(f"hg-dagger(value) {quality} seed {seed}: {hg_return:.1f}", flush=True)
+    for run in run_grid(spec, work / "rlif", options):
+        quality = run.params["expert"].removeprefix("zoo:")
+        last = run.metrics()[-1]
+        row: dict[str, Any] = {
+            "method": "rlif" if run.trial.algorithm == "rlif" else "hg-dagger (value rule)",
+            "quality": quality,
+            "seed": run.trial.seed,
+            "final_return": run.evals()[-1]["eval/return_mean"],
+            "expert_return": expert_returns[quality],
+            "interventions": int(last.get("interventions", 0)),
+            "expert_steps": int(last["expert_steps"] if run.trial.algorithm == "rlif" else last["labels"]),
+            "env_steps": int(last["env_steps"]),
+            "wall_s": run.record()["wall_s_last_attempt"],
+        }
+        if run.trial.algorithm == "hg-dagger":
+            row["curve"] = _curve(run)
+        runs.append(row)
+        print(f"{row['method']} {quality} seed {run.trial.seed}: {row['final_return']:.1f}", flush=True)
     return runs
 
 
@@ -597,6 +611,7 @@ def main() -> None:
         "--studies", nargs="+", default=["budget", "rlif", "anchor"], choices=["budget", "rlif", "anchor"]
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
+    add_sweep_args(parser, max_concurrent=None)
     parser.add_argument(
         "--report-only",
         action="store_true",
@@ -616,7 +631,6 @@ def main() -> None:
         return
     # a subset of the studies keeps the other studies' last results and their wall-clock
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() and len(args.studies) < 3 else {}
-    studies = {"budget": study_budget, "rlif": study_rlif, "anchor": study_anchor}
     empty: dict[str, Any] = {"budget": [], "rlif": [], "anchor": {}}
     study_wall: dict[str, float] = dict(previous.get("study_wall_s", {}))
     result: dict[str, Any] = {
@@ -626,13 +640,20 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, 1 thread",
         "seeds": args.seeds,
     }
-    for name, study in studies.items():
-        if name in args.studies:
-            started = time.perf_counter()
-            result[name] = study(args.seeds)
-            study_wall[name] = time.perf_counter() - started
-        else:
-            result[name] = previous.get(name, empty[name])
+    with work_dir(args) as work:
+        options = sweep_options(args)
+        runners: dict[str, Callable[[], Any]] = {
+            "budget": lambda: study_budget(args.seeds, work, options),
+            "rlif": lambda: study_rlif(args.seeds, work, options),
+            "anchor": lambda: study_anchor(args.seeds),
+        }
+        for name, runner in runners.items():
+            if name in args.studies:
+                started = time.perf_counter()
+                result[name] = runner()
+                study_wall[name] = time.perf_counter() - started
+            else:
+                result[name] = previous.get(name, empty[name])
     result["study_wall_s"] = study_wall
     result["total_wall_s"] = sum(study_wall.values())
     result["aggregate"] = aggregate(result)

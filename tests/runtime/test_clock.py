@@ -1,4 +1,4 @@
-"""The training clocks in `metrics.jsonl`: time in the learner, without evaluation."""
+"""The training clocks and counters in `metrics.jsonl`: time in the learner, without evaluation."""
 
 from __future__ import annotations
 
@@ -18,12 +18,16 @@ class _SlowLearner:
 
     policy = None
 
+    def __init__(self) -> None:
+        self.counters = {"events": 0}
+
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         return {}
 
     def update(self, batch: dict[str, Any]) -> dict[str, float]:
         time.sleep(0.002)
-        return {"loss": 0.0}
+        self.counters["events"] += 3
+        return {"loss": 0.0, "events": float(self.counters["events"])}
 
     def modules(self) -> dict[str, Any]:
         return {}
@@ -56,6 +60,8 @@ def test_train_clock_counts_setup_and_updates_but_not_evaluation(tmp_path: Path)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in lines if "eval/return_mean" in r]
     assert [r["step"] for r in evals] == [10, 20, 30, 40]
+    # counters are logged as they stand, not averaged over the 10 steps like losses (that would be 16.5)
+    assert [r["events"] for r in evals] == [30, 60, 90, 120]
     train_s = [r["train_s"] for r in evals]
     # setup (1.5 s) plus 10 updates of >= 2 ms per line; the four 50 ms evaluations are left out
     assert train_s[0] >= 1.5 + 0.02 and all(b - a >= 0.02 for a, b in pairwise(train_s))

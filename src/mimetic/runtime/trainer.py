@@ -145,6 +145,11 @@ class Trainer:
                     if valid is not None:
                         record["valid_loss"] = valid
                 if record:
+                    # a learner's running counts (labels, interventions, env steps) are logged as they
+                    # stand at this step, not averaged over the window like the losses
+                    counters = getattr(self.learner, "counters", None)
+                    if isinstance(counters, dict):
+                        record.update({k: int(v) for k, v in counters.items()})
                     record = {
                         "step": self.step,
                         **record,
