@@ -6,15 +6,19 @@ Same demonstration files, same evaluation protocol, same machine type as the rec
   - evaluation: `anchors/common/evalproto.py` itself: 20 episodes, env seeds 10000..10019,
     deterministic actions; normalized with the expert/random means of `anchors/imitation/results.json`;
   - wall-clock: learner construction + every training round (collection, discriminator updates,
-    relabelling, PPO epochs), as the anchors time construction + training. Evaluations for the
-    learning curves run between rounds with the clock stopped. CPU time of the process is given too:
-    the machine is shared, and other jobs can take the core away but not add CPU seconds.
+    relabelling, PPO epochs), as the anchors time construction + training: the `train_s` /
+    `train_cpu_s` clocks of each run's metrics.jsonl, which stop during the learning curves'
+    evaluations. CPU time is given too: the machine is shared, and other jobs can take the core
+    away but not add CPU seconds.
+Every run is an ordinary `mimetic train gail|airl|ppo|iq-learn|sqil` run directory, run as
+`mimetic sweep`s (`benchmarks/grid.py`), one trial at a time by default since the timings are
+the point; with --work-dir a rerun skips finished trials.
 Also measured: the adversarial overhead (the same PPO on the same number of env steps with the
 env's reward, no discriminator), AIRL's transfer check (a fresh PPO agent trained on the exported
 reward, scored on the true return), IQ-Learn offline from one demonstration (the authors' CartPole
 claim) and SQIL on Pendulum-v1.
 
-    python benchmarks/adversarial.py [--seeds 0 1 2] [--tasks CartPole-v1 Pendulum-v1]
+    python benchmarks/adversarial.py [--seeds 0 1 2] [--tasks CartPole-v1 Pendulum-v1] [--work-dir DIR]
 
 Writes benchmarks/results/adversarial.json, docs/img/adversarial_<task>.png, the adversarial
 section of docs/benchmarks.md and the GAIL, AIRL, SQIL and IQ-Learn rows of docs/papers.md.
@@ -28,9 +32,7 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +42,11 @@ import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from grid import Run, add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
 from mimetic.algorithms import ALGORITHMS  # noqa: E402
-from mimetic.algorithms.iq_learn import IQLearnConfig  # noqa: E402
-from mimetic.algorithms.ppo import PPOTrainerLearner  # noqa: E402
-from mimetic.data import Dataset  # noqa: E402
-from mimetic.rewards import load_reward  # noqa: E402
-from mimetic.rl.ppo import ppo_preset  # noqa: E402
+from mimetic.data import save  # noqa: E402
+from mimetic.policies.learned import load as load_policy  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,127 +78,153 @@ def score(policy: Any, task: str) -> float:
     return normalized(anchors.evaluate(policy, task)["mean"], task)
 
 
-class Clock:
-    """Wall and CPU seconds of the timed parts only."""
-
-    def __init__(self) -> None:
-        self.wall = 0.0
-        self.cpu = 0.0
-
-    def run(self, fn: Callable[[], Any]) -> Any:
-        w, c = time.perf_counter(), time.process_time()
-        out = fn()
-        self.wall += time.perf_counter() - w
-        self.cpu += time.process_time() - c
-        return out
+# ---- runs: grids of `mimetic train` runs, as sweeps -----------------------------------------------
+def demo_file(task: str, folder: Path, episodes: int | None = None) -> Path:
+    """The anchors' demonstrations (all, or the first `episodes`) as an npz for `--dataset`."""
+    path = folder / f"demos-{task}-{episodes or 'all'}.npz"
+    if not path.exists():
+        save(anchors.dataset(task, episodes), path, format="npz")
+    return path
 
 
-# ---- runs ---------------------------------------------------------------------------------------
-def run_adversarial(algo: str, task: str, seed: int, demos: Dataset, tmp: Path) -> dict[str, Any]:
+def final_score(run: Run, task: str) -> float:
+    """The run's final policy scored by the anchors' own evaluation protocol."""
+    return round(score(load_policy(run.run_dir / "policy"), task), 4)
+
+
+def _clock(run: Run) -> dict[str, float]:
+    """The training clocks at the run's last line: learner construction + training, no evaluation."""
+    last = run.metrics()[-1]
+    return {"wall_s": round(last["train_s"], 3), "cpu_s": round(last["train_cpu_s"], 3)}
+
+
+def run_task(
+    task: str, seeds: list[int], work: Path, options: dict[str, Any]
+) -> tuple[list[dict[str, Any]], ...]:
+    """GAIL, AIRL and PPO alone (the overhead's baseline: the same PPO, the same env steps, the env's
+    reward) on `task`, as one sweep; then AIRL's transfer checks. Returns (rows, rl_alone)."""
     budget = BUDGET[task]
-    seed_everything(seed)
-    clock = Clock()
-    spec = ALGORITHMS.get(algo)
-    learner = clock.run(lambda: spec.build(demos, spec.default_config(task), env_id=task, seed=seed))
-    rng = np.random.default_rng(seed)
-    curve: list[dict[str, float]] = []
-    for round_ in range(1, budget["rounds"] + 1):
-        metrics = clock.run(lambda: learner.update(learner.sample(rng)))
-        if round_ % budget["eval_every"] == 0 or round_ == budget["rounds"]:
-            curve.append(
-                {
-                    "round": round_,
-                    "env_steps": int(metrics["env_steps"]),
-                    "wall_s": round(clock.wall, 3),
-                    "cpu_s": round(clock.cpu, 3),
-                    "normalized": round(score(learner.policy, task), 4),
-                }
-            )
-    row: dict[str, Any] = {
-        "algo": algo.upper(),
-        "task": task,
-        "seed": seed,
-        "env_steps": curve[-1]["env_steps"],
-        "wall_s": round(clock.wall, 3),
-        "cpu_s": round(clock.cpu, 3),
-        "normalized": curve[-1]["normalized"],
-        "best_normalized": max(c["normalized"] for c in curve),
-        "curve": curve,
+    spec = {
+        "algorithms": ["gail", "airl", "ppo"],
+        "envs": [task],
+        "seeds": seeds,
+        "dataset": str(demo_file(task, work)),
+        "steps": budget["rounds"],
+        "args": {
+            "eval-every": budget["eval_every"],
+            "eval-episodes": 20,
+            "checkpoint-every": budget["rounds"],
+            "no-report": True,
+            "no-tensorboard": True,
+        },
+        "algorithm_args": {"ppo": {"eval-every": 0}},
     }
-    for t in (*THRESHOLDS, imitation_best(algo.upper(), task)):
-        hit = next((c for c in curve if c["normalized"] >= t), None)
-        row[f"wall_to_{t:.3f}"] = None if hit is None else hit["wall_s"]
-        row[f"cpu_to_{t:.3f}"] = None if hit is None else hit["cpu_s"]
-    if algo == "airl":
-        reward_dir = tmp / f"airl_{task}_{seed}_reward"
-        learner.exported_reward().save(reward_dir)
-        row["transfer"] = transfer(task, seed, reward_dir)
-    print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
-    return row
+    rows, rl_alone = [], []
+    for run in run_grid(spec, work / f"adversarial-{task}", options):
+        seed = run.trial.seed
+        if run.trial.algorithm == "ppo":
+            rl_alone.append({"task": task, "seed": seed, **_clock(run)})
+            continue
+        curve = [
+            {
+                "round": r["step"],
+                "env_steps": r["env_steps"],
+                "wall_s": round(r["train_s"], 3),
+                "cpu_s": round(r["train_cpu_s"], 3),
+                "normalized": round(normalized(r["eval/return_mean"], task), 4),
+            }
+            for r in run.evals()
+        ]
+        algo = run.trial.algorithm.upper()
+        row: dict[str, Any] = {
+            "algo": algo,
+            "task": task,
+            "seed": seed,
+            "env_steps": curve[-1]["env_steps"],
+            "wall_s": curve[-1]["wall_s"],
+            "cpu_s": curve[-1]["cpu_s"],
+            "normalized": final_score(run, task),
+            "best_normalized": max(c["normalized"] for c in curve),
+            "curve": curve,
+        }
+        for t in (*THRESHOLDS, imitation_best(algo, task)):
+            hit = next((c for c in curve if c["normalized"] >= t), None)
+            row[f"wall_to_{t:.3f}"] = None if hit is None else hit["wall_s"]
+            row[f"cpu_to_{t:.3f}"] = None if hit is None else hit["cpu_s"]
+        if algo == "AIRL":
+            row["transfer"] = transfer(task, seed, run.run_dir / "reward", work, options)
+        print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
+        rows.append(row)
+    return rows, rl_alone
 
 
-def run_rl_alone(task: str, seed: int) -> dict[str, Any]:
-    """The same PPO, the same number of env steps, the env's own reward: the overhead's baseline."""
-    seed_everything(seed)
-    clock = Clock()
-    learner = clock.run(lambda: PPOTrainerLearner(ppo_preset(task), task, seed))
-    rng = np.random.default_rng(seed)
-    for _ in range(BUDGET[task]["rounds"]):
-        clock.run(lambda: learner.update(learner.sample(rng)))
-    return {"task": task, "seed": seed, "wall_s": round(clock.wall, 3), "cpu_s": round(clock.cpu, 3)}
-
-
-def transfer(task: str, seed: int, reward_dir: Path) -> dict[str, Any]:
-    """AIRL's transfer check: a fresh PPO agent (new seed) learns from the exported reward alone."""
-    seed_everything(seed + 100)
-    learner = PPOTrainerLearner(ppo_preset(task), task, seed + 100, load_reward(reward_dir))
-    rng = np.random.default_rng(seed + 100)
-    started = time.perf_counter()
-    for _ in range(TRANSFER_ITERS[task]):
-        metrics = learner.update(learner.sample(rng))
+def transfer(task: str, seed: int, reward_dir: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """AIRL's transfer check: a fresh PPO agent (seed + 100) learns from the exported reward alone."""
+    spec = {
+        "algorithms": ["ppo"],
+        "envs": [task],
+        "seeds": [seed + 100],
+        "steps": TRANSFER_ITERS[task],
+        "args": {
+            "reward": str(reward_dir),
+            "eval-every": 0,
+            "checkpoint-every": TRANSFER_ITERS[task],
+            "no-report": True,
+            "no-tensorboard": True,
+        },
+    }
+    (run,) = run_grid(spec, work / f"transfer-{task}-seed-{seed}", options)
     return {
         "ppo_iterations": TRANSFER_ITERS[task],
-        "env_steps": int(metrics["env_steps"]),
-        "wall_s": round(time.perf_counter() - started, 2),
-        "normalized": round(score(learner.policy, task), 4),
+        "env_steps": int(run.metrics()[-1]["env_steps"]),
+        "wall_s": _clock(run)["wall_s"],
+        "normalized": final_score(run, task),
     }
 
 
-def run_iq_offline(seed: int) -> dict[str, Any]:
+def run_extra(
+    algorithm: str,
+    task: str,
+    demos: int | None,
+    steps: int,
+    flags: dict[str, Any],
+    seeds: list[int],
+    work: Path,
+    options: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """IQ-Learn or SQIL from the anchors' demonstrations, one sweep over seeds."""
+    spec = {
+        "algorithms": [algorithm],
+        "envs": [task],
+        "seeds": seeds,
+        "dataset": str(demo_file(task, work, demos)),
+        "steps": steps,
+        "args": {
+            "eval-every": 0,
+            "checkpoint-every": steps,
+            "no-report": True,
+            "no-tensorboard": True,
+            **flags,
+        },
+    }
+    rows = []
+    for run in run_grid(spec, work / f"{algorithm}-{task}", options):
+        row = {"task": task, "seed": run.trial.seed, **_clock(run), "normalized": final_score(run, task)}
+        print(json.dumps({"algo": algorithm, **row}), flush=True)
+        rows.append(row)
+    return rows
+
+
+def run_iq_offline(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
     """IQ-Learn offline from the first demonstration of the anchors' CartPole file (500 transitions)."""
-    task = "CartPole-v1"
-    row = {"algo": "IQ-Learn offline", "task": task, "seed": seed, "demos": 1, "grad_steps": IQ_STEPS}
-    return _timed_run("iq-learn", anchors.dataset(task, 1), IQLearnConfig(offline=True), IQ_STEPS, row)
+    rows = run_extra("iq-learn", "CartPole-v1", 1, IQ_STEPS, {"offline": True}, seeds, work, options)
+    return [{"algo": "IQ-Learn offline", "demos": 1, "grad_steps": IQ_STEPS, **r} for r in rows]
 
 
-def run_sqil(seed: int) -> dict[str, Any]:
+def run_sqil(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
     """SQIL (SAC) on Pendulum-v1 from the anchors' 10 demonstrations."""
-    task = "Pendulum-v1"
-    row = {"algo": "SQIL", "task": task, "seed": seed, "demos": 10, "env_steps": SQIL_STEPS}
-    return _timed_run(
-        "sqil", anchors.dataset(task), ALGORITHMS.get("sqil").default_config(task), SQIL_STEPS, row
-    )
-
-
-def _timed_run(algorithm: str, demos: Any, config: Any, steps: int, row: dict[str, Any]) -> dict[str, Any]:
-    """Build `algorithm` and run `steps` learner updates, timing both; `row` names task and seed."""
-    task, seed = row["task"], row["seed"]
-    seed_everything(seed)
-    clock = Clock()
-    spec = ALGORITHMS.get(algorithm)
-    learner = clock.run(lambda: spec.build(demos, config, env_id=task, seed=seed))
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        clock.run(lambda: learner.update(learner.sample(rng)))
-    row.update(
-        {
-            "wall_s": round(clock.wall, 3),
-            "cpu_s": round(clock.cpu, 3),
-            "normalized": round(score(learner.policy, task), 4),
-        }
-    )
-    print(json.dumps(row), flush=True)
-    return row
+    rows = run_extra("sqil", "Pendulum-v1", None, SQIL_STEPS, {}, seeds, work, options)
+    return [{"algo": "SQIL", "demos": 10, "env_steps": SQIL_STEPS, **r} for r in rows]
 
 
 def plot_reward_example() -> str:
@@ -573,6 +599,8 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--no-extras", action="store_true", help="skip the IQ-Learn and SQIL rows")
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
+    # one trial at a time by default: wall-clock against imitation's is the point
+    add_sweep_args(parser, max_concurrent=1)
     parser.add_argument(
         "--report-only", action="store_true", help="rebuild the plots and docs from the saved results JSON"
     )
@@ -591,21 +619,14 @@ def main() -> None:
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     rl_alone: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(dir=os.environ.get("MIMETIC_BENCH_TMP")) as tmp:
+    options = sweep_options(args)
+    with work_dir(args) as work:
         for task in args.tasks:
-            demos = anchors.dataset(task)
-            # warm-up (imports, first allocations), as the anchors time runs inside a warm process
-            spec = ALGORITHMS.get("gail")
-            warm = spec.build(demos, spec.default_config(task), env_id=task, seed=99)
-            warm.update(warm.sample(np.random.default_rng(0)))
-            for algo in ("gail", "airl"):
-                for seed in args.seeds:
-                    rows.append(run_adversarial(algo, task, seed, demos, Path(tmp)))
-            for seed in args.seeds:
-                rl_alone.append(run_rl_alone(task, seed))
-                print(json.dumps(rl_alone[-1]), flush=True)
-    iq = [] if args.no_extras else [run_iq_offline(s) for s in args.seeds]
-    sqil = [] if args.no_extras else [run_sqil(s) for s in args.seeds]
+            task_rows, task_rl = run_task(task, args.seeds, work, options)
+            rows += task_rows
+            rl_alone += task_rl
+        iq = [] if args.no_extras else run_iq_offline(args.seeds, work, options)
+        sqil = [] if args.no_extras else run_sqil(args.seeds, work, options)
     result: dict[str, Any] = {
         "benchmark": "adversarial",
         "date": dt.date.today().isoformat(),

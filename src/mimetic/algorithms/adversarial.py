@@ -127,6 +127,11 @@ class AdversarialLearner:
         self.meta = {"env_id": env_id}
 
     # ---- the Trainer protocol ----------------------------------------------------------------
+    @property
+    def counters(self) -> dict[str, int]:
+        """Env steps so far, logged exactly on every metrics line (time-to-score reads them)."""
+        return {"env_steps": self.collector.total_steps}
+
     def sample(self, rng: np.random.Generator) -> tuple[Rollout, np.ndarray, np.ndarray]:
         rollout = self.collector.rollout(self.core.act, self.config.ppo.rollout_steps)
         n_agent = rollout.acts.shape[0] * rollout.acts.shape[1]

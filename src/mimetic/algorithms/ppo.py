@@ -59,6 +59,11 @@ class PPOTrainerLearner:
         self.policy = ExportingPolicy(self.core.policy(), lambda: export_ppo_policy(self.core, space))
         self._stats = RunningStatsState({"obs_rms": self.core.obs_rms, "ret_rms": self.core.ret_rms})
 
+    @property
+    def counters(self) -> dict[str, int]:
+        """Env steps so far, logged exactly on every metrics line (time-to-score reads them)."""
+        return {"env_steps": self.collector.total_steps}
+
     def sample(self, rng: np.random.Generator) -> Rollout:
         return self.collector.rollout(self.core.act, self.config.rollout_steps)
 

