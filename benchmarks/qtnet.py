@@ -8,9 +8,11 @@ once, and on the cross-market test (EUR/USD's test days, Nov-Dec 2017; the obser
 from EUR/USD's own training days). Dual Thrust and buy and hold run on the same test days. Costs are
 on everywhere (fee 2.3e-5, slippage 5e-5 of price per unit traded). Nothing is tuned on a test split.
 
-    python benchmarks/qtnet.py [--steps 2000 --eval-every 200 --seeds 0 1 2]
+    python benchmarks/qtnet.py [--steps 2000 --eval-every 200 --seeds 0 1 2] [--work-dir runs/bench-qtnet]
 
-One process, one thread, runs one after another. Writes benchmarks/results/qtnet.json, the equity
+The variants x seeds grid is one `mimetic sweep` of `mimetic trade train` runs (`benchmarks/grid.py`:
+on Ray when installed, one trial per core); the runs stay in --work-dir, so a rerun skips finished
+ones (delete the folder to start over). Writes benchmarks/results/qtnet.json, the equity
 plot docs/img/qtnet_test_equity.png, its section of docs/benchmarks.md and its row of docs/papers.md.
 """
 
@@ -21,7 +23,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,10 +33,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from grid import add_sweep_args, run_grid, sweep_options  # noqa: E402
 
 from mimetic.trading.backtest import BacktestResult  # noqa: E402
 from mimetic.trading.irdpg import VARIANTS  # noqa: E402
-from mimetic.trading.irdpg_run import MarketSettings, baseline_results, evaluate_run, train_agent  # noqa: E402
+from mimetic.trading.irdpg_run import MarketSettings, baseline_results, evaluate_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "qtnet.json"
@@ -68,48 +70,45 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     market = MarketSettings()
     runs: list[dict[str, Any]] = []
     curves: dict[str, dict[str, list[BacktestResult]]] = {"test": {}, "cross": {}}
-    for variant in args.variants:
-        for seed in args.seeds:
-            run_dir = Path(args.out) / f"{variant}-seed{seed}"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            wall, cpu = time.perf_counter(), time.process_time()
-            summary = train_agent(
-                args.data,
-                run_dir,
-                variant=variant,
-                seed=seed,
-                steps=args.steps,
-                eval_every=args.eval_every,
-                progress=False,
-            )
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            test, info = evaluate_run(run_dir, "test", name=variant)
-            cross, _ = evaluate_run(run_dir, "test", data=args.cross, name=variant)
-            curves["test"].setdefault(variant, []).append(test)
-            curves["cross"].setdefault(variant, []).append(cross)
-            best = summary["best"]
-            runs.append(
-                {
-                    "variant": variant,
-                    "seed": seed,
-                    "selected_step": info["selected_step"],
-                    "valid_total_return": best["return_mean"],
-                    "valid_sharpe": best.get("sharpe"),
-                    "train_wall_s": round(wall, 1),
-                    "train_cpu_s": round(cpu, 1),
-                    "env_steps": summary["env_steps"],
-                    "env_steps_per_s": round(summary["env_steps"] / wall, 1),
-                    "updates_per_s": round(args.steps / wall, 2),
-                    "test": metric_row(test),
-                    "cross_market_test": metric_row(cross),
-                }
-            )
-            print(
-                f"{variant} seed {seed}: selected step {info['selected_step']}, valid {best['return_mean']:.3f}, "
-                f"test {test.metrics.total_return:.3f}, cross {cross.metrics.total_return:.3f}, "
-                f"{wall:.0f} s wall, {cpu:.0f} s CPU",
-                flush=True,
-            )
+    spec = {
+        "algorithms": ["trade"],
+        "seeds": args.seeds,
+        "steps": args.steps,
+        "args": {"data": args.data, "eval-every": args.eval_every},
+        "algorithm_args": {"trade": {"variant": list(args.variants)}},
+    }
+    for run in run_grid(spec, args.work_dir.resolve(), sweep_options(args)):
+        variant, seed = run.params["variant"], run.trial.seed
+        summary = json.loads((run.run_dir / "eval.json").read_text())
+        record, last = run.record(), run.metrics()[-1]
+        wall, cpu = record["wall_s_last_attempt"], record["cpu_s_last_attempt"]
+        test, info = evaluate_run(run.run_dir, "test", name=variant)
+        cross, _ = evaluate_run(run.run_dir, "test", data=args.cross, name=variant)
+        curves["test"].setdefault(variant, []).append(test)
+        curves["cross"].setdefault(variant, []).append(cross)
+        best = summary["best"]
+        runs.append(
+            {
+                "variant": variant,
+                "seed": seed,
+                "selected_step": info["selected_step"],
+                "valid_total_return": best["return_mean"],
+                "valid_sharpe": best.get("sharpe"),
+                "train_wall_s": round(wall, 1),
+                "train_cpu_s": round(cpu, 1),
+                "env_steps": last["env_steps"],
+                "env_steps_per_s": round(last["env_steps"] / wall, 1),
+                "updates_per_s": round(args.steps / wall, 2),
+                "test": metric_row(test),
+                "cross_market_test": metric_row(cross),
+            }
+        )
+        print(
+            f"{variant} seed {seed}: selected step {info['selected_step']}, valid {best['return_mean']:.3f}, "
+            f"test {test.metrics.total_return:.3f}, cross {cross.metrics.total_return:.3f}, "
+            f"{wall:.0f} s wall, {cpu:.0f} s CPU",
+            flush=True,
+        )
     baselines = {
         "test": {r.name: metric_row(r) for r in baseline_results(args.data, "test", market, BASELINES)},
         "cross_market_test": {
@@ -311,7 +310,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--out", default=str(ROOT / "runs" / "bench-qtnet"), help="run directories")
+    add_sweep_args(parser, max_concurrent=None)
+    parser.set_defaults(work_dir=ROOT / "runs" / "bench-qtnet")  # the runs are kept: delete it to start over
     parser.add_argument("--no-docs", action="store_true", help="write the JSON only")
     parser.add_argument("--docs-only", action="store_true", help="rewrite the docs from the last JSON")
     args = parser.parse_args()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mimetic.sweep import SpecError, load_spec
+from mimetic.sweep.spec import cli_command
 from mimetic.sweep.results import cells, markdown
 
 
@@ -79,6 +80,31 @@ algorithm_args: {dagger: {beta-decay: [0.0, 1.0]}, hg-dagger: {intervener: actio
     assert argv[argv.index("--beta-decay") + 1] == "1.0" and argv[argv.index("--labels") + 1] == "100"
     assert all("--beta-decay" not in t.argv and "--intervener" in t.argv for t in hg)
     assert len({t.key for t in trials}) == 6
+
+
+def test_trade_trials_run_mimetic_trade_train(tmp_path: Path) -> None:
+    spec = load_spec(
+        _write(
+            tmp_path,
+            """
+algorithms: [trade]
+seeds: [0, 1]
+steps: 200
+args: {data: btc-usd-1h, eval-every: 100}
+algorithm_args: {trade: {variant: [irdpg, rdpg]}}
+""",
+        )
+    )
+    trials = spec.trials()
+    assert [t.key for t in trials[:2]] == [
+        "trade/default/variant-irdpg/seed-0",
+        "trade/default/variant-irdpg/seed-1",
+    ]
+    argv = list(trials[-1].argv)
+    assert argv[argv.index("--variant") + 1] == "rdpg" and argv[argv.index("--data") + 1] == "btc-usd-1h"
+    assert cli_command("trade") == ["trade", "train"] and cli_command("bc") == ["train", "bc"]
+    with pytest.raises(SpecError, match="no --policy"):
+        load_spec(_write(tmp_path, "algorithms: [trade]\nalgorithm_args: {trade: {policy: mlp}}\n"))
 
 
 @pytest.mark.parametrize(

@@ -232,13 +232,28 @@ def train_algorithms() -> list[str]:
     return sorted(_train_parsers())
 
 
+TRADE = "trade"
+"""The sweep's name for `mimetic trade train` (the QTNet/iRDPG agent on market bars): it runs like an
+algorithm of `mimetic train`, with `variant` as one of its flags."""
+
+
+def cli_command(algorithm: str) -> list[str]:
+    """The `mimetic` words that start a trial of `algorithm`."""
+    return ["trade", "train"] if algorithm == TRADE else ["train", algorithm]
+
+
 @functools.cache
 def _train_parsers() -> dict[str, argparse.ArgumentParser]:
-    """`mimetic train`'s per-algorithm parsers, built once (building the CLI imports every verb)."""
+    """`mimetic train`'s per-algorithm parsers and `mimetic trade train`'s, built once (building
+    the CLI imports every verb)."""
     from mimetic.cli import _parser
 
-    train = _subcommands(_parser()).get("train")
-    return _subcommands(train) if train is not None else {}
+    verbs = _subcommands(_parser())
+    parsers = _subcommands(verbs["train"]) if "train" in verbs else {}
+    trade = _subcommands(verbs["trade"]).get("train") if "trade" in verbs else None
+    if trade is not None:
+        parsers[TRADE] = trade
+    return parsers
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

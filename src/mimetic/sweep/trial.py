@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mimetic.sweep.spec import Trial
+from mimetic.sweep.spec import Trial, cli_command
 
 TRIAL_FILE = "trial.json"
 ATTEMPTS_FILE = "attempts.jsonl"
@@ -51,11 +51,11 @@ def run_trial(trial: Trial, run_dir: str | Path, node: str | None = None) -> dic
     with (run_dir / ATTEMPTS_FILE).open("a") as f:
         f.write(json.dumps(attempt) + "\n")
     if resume:
-        argv = ["train", trial.algorithm, "--run-dir", str(run_dir), "--resume", "--no-progress"]
+        argv = [*cli_command(trial.algorithm), "--run-dir", str(run_dir), "--resume", "--no-progress"]
         if trial.steps is not None:
             argv += ["--steps", str(trial.steps)]
     else:
-        argv = ["train", trial.algorithm, *trial.argv, "--run-dir", str(run_dir)]
+        argv = [*cli_command(trial.algorithm), *trial.argv, "--run-dir", str(run_dir)]
     start, cpu_start = time.perf_counter(), time.process_time()
     rc = _run_cli(argv, run_dir / LOG_FILE)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start

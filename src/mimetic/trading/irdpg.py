@@ -414,6 +414,11 @@ class IRDPGLearner:
         return self.play_day(episode, choose)
 
     # ---- the Trainer protocol ------------------------------------------------------------------
+    @property
+    def counters(self) -> dict[str, int]:
+        """Days and env steps of the agent's own play so far, logged exactly on every metrics line."""
+        return {"days_played": self.days_played, "env_steps": self.env_steps}
+
     def sample(self, rng: np.random.Generator) -> SequenceBatch:
         if self.days_played == 0:
             for _ in range(self.config.warmup_days):
