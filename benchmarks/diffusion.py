@@ -6,14 +6,15 @@ Survey rows #51 (BESO, Reuss et al. 2023) and #33 (D3IL, Jia et al. 2024). For e
     recorded with `collect(..., info_keys=["mode", "success"])`;
   - policies: BESO (MLP denoiser, sampled with 3, 10 and 50 DDIM steps; on the goal env with guidance
     lambda = 1, the goal-conditioned policy, and lambda = 0, the goal-free one), BC-MLP, BC-GMM and
-    BC-transformer, each trained with `mimetic.train` (no evaluation during training);
+    BC-transformer, each an ordinary `mimetic train beso|bc` run, run as `mimetic sweep`s
+    (`benchmarks/grid.py`; no evaluation during training); training time is the trial's wall-clock;
   - evaluation: episodes seeded 10000 + i, all in one synchronous vector env; success rate, D3IL's
     behaviour entropy over the successful rollouts' mode labels (log base 24), and the KL divergence
     from the rollouts' mode distribution to the demonstrations';
   - latency: seconds per `act` call at batch 1 (median of `--latency-calls` calls after a warm-up),
     measured after all training, in the main process, one policy at a time.
 
-    python benchmarks/diffusion.py [--seeds 0 1 2] [--workers 2] [--beso-steps 8000]
+    python benchmarks/diffusion.py [--seeds 0 1 2] [--workers 2] [--beso-steps 8000] [--work-dir DIR]
 
 Writes benchmarks/results/diffusion.json, the diffusion section of docs/benchmarks.md and
 docs/img/avoiding_paths.png (rollout paths coloured by behaviour, per policy).
@@ -27,7 +28,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -39,16 +39,14 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from grid import add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
 import mimetic.envs  # noqa: E402,F401  (registers the envs)
-from mimetic.algorithms.beso import Config as BesoConfig  # noqa: E402
-from mimetic.data import Dataset  # noqa: E402
+from mimetic.data import Dataset, save  # noqa: E402
 from mimetic.envs.avoiding import NUM_MODES, AvoidingExpert  # noqa: E402
 from mimetic.eval.diversity import behavior_entropy, kl_to_data  # noqa: E402
 from mimetic.experts.collect import collect  # noqa: E402
-from mimetic.policies import PolicyConfig, load  # noqa: E402
-from mimetic.policies.diffusion import DiffusionConfig  # noqa: E402
-from mimetic.runtime import TrainerConfig, train  # noqa: E402
+from mimetic.policies import load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "diffusion.json"
@@ -71,7 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bc-steps", type=int, default=8000, help="BC-MLP and BC-GMM gradient steps")
     p.add_argument("--transformer-steps", type=int, default=3000, help="BC-transformer gradient steps")
     p.add_argument("--latency-calls", type=int, default=300)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2, help="processes for the rollouts")
+    add_sweep_args(p, max_concurrent=None)
     p.add_argument("--no-write", action="store_true", help="print the JSON only")
     p.add_argument(
         "--docs-only", action="store_true", help="rewrite the docs from the saved JSON (the plot needs a run)"
@@ -125,42 +124,65 @@ def summarize(roll: dict[str, Any], data_modes: np.ndarray) -> dict[str, float]:
     }
 
 
-def train_policy(
-    name: str, dataset: Dataset, env_id: str, seed: int, args: argparse.Namespace, tmp: str
-) -> Any:
-    steps = {"beso": args.beso_steps, "transformer": args.transformer_steps}.get(name, args.bc_steps)
-    trainer = TrainerConfig(
-        steps=steps,
-        seed=seed,
-        eval_every=0,
-        checkpoint_every=steps,
-        log_every=steps,
-        progress=False,
-        tensorboard=False,
-        report=False,
-    )
-    run_dir = Path(tempfile.mkdtemp(dir=tmp))
-    if name == "beso":
-        config = BesoConfig(
-            learning_rate=BESO_LEARNING_RATE,
-            net=PolicyConfig(hidden_sizes=HIDDEN),
-            diffusion=DiffusionConfig(denoiser="mlp", obs_window=BESO_WINDOW),
-        )
-        return train("beso", dataset, env_id=env_id, run_dir=run_dir, config=config, trainer=trainer), run_dir
-    result = train(
-        "bc",
-        dataset,
-        env_id=env_id,
-        run_dir=run_dir,
-        trainer=trainer,
-        policy=name,
-        batch_size=100,
-        net=PolicyConfig(hidden_sizes=HIDDEN),
-    )
-    return result, run_dir
+def train_grid(
+    env_id: str, seed: int, dataset: Path, args: argparse.Namespace, work: Path, options: dict[str, Any]
+) -> dict[str, Path]:
+    """BESO, BC-MLP, BC-GMM and BC-transformer on one demonstration set, as sweeps of ordinary
+    `mimetic train beso|bc` runs (two, because the transformer gets its own step budget); returns
+    each policy's run directory."""
+    common = {
+        "hidden-sizes": ",".join(map(str, HIDDEN)),
+        "eval-every": 0,
+        "no-report": True,
+        "no-tensorboard": True,
+    }
+    spec = {
+        "algorithms": ["beso", "bc"],
+        "envs": [env_id],
+        "seeds": [seed],
+        "dataset": str(dataset),
+        "args": common,
+        "algorithm_args": {
+            "beso": {
+                "steps": args.beso_steps,
+                "checkpoint-every": args.beso_steps,
+                "learning-rate": BESO_LEARNING_RATE,
+                "denoiser": "mlp",
+                "obs-window": BESO_WINDOW,
+            },
+            "bc": {
+                "steps": args.bc_steps,
+                "checkpoint-every": args.bc_steps,
+                "batch-size": 100,
+                "policy": ["mlp", "gmm"],
+            },
+        },
+    }
+    name = f"{env_id.replace('/', '_')}-seed-{seed}"
+    runs = run_grid(spec, work / name, options)
+    transformer = {
+        **spec,
+        "algorithms": ["bc"],
+        "algorithm_args": {
+            "bc": {
+                "steps": args.transformer_steps,
+                "checkpoint-every": args.transformer_steps,
+                "batch-size": 100,
+                "policy": "transformer",
+            }
+        },
+    }
+    runs += run_grid(transformer, work / f"{name}-transformer", options)
+    return {
+        run.params.get("policy", "transformer" if run.trial.algorithm == "bc" else "beso"): run.run_dir
+        for run in runs
+    }
 
 
-def run_one(env_id: str, seed: int, args: argparse.Namespace, tmp: str) -> dict[str, Any]:
+def evaluate_one(
+    env_id: str, seed: int, run_dirs: dict[str, Path], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Roll every trained policy (and BESO at each sampling setting) out; one (env, seed) per process."""
     torch.set_num_threads(1)
     demos = demonstrations(env_id, seed, args.demos)
     data_modes, data_success = final_modes(demos)
@@ -178,10 +200,9 @@ def run_one(env_id: str, seed: int, args: argparse.Namespace, tmp: str) -> dict[
     paths: dict[str, Any] = {"demonstrations": demo_rollouts}
     saved: dict[str, str] = {}
     for name in ("beso", "mlp", "gmm", "transformer"):
-        start = time.perf_counter()
-        result, run_dir = train_policy(name, demos, env_id, seed, args, tmp)
-        train_s = time.perf_counter() - start
-        policy = result.policy
+        run_dir = run_dirs[name]
+        train_s = json.loads((run_dir / "trial.json").read_text())["wall_s_last_attempt"]
+        policy = load(run_dir / "policy")
         variants: list[tuple[str, Any]] = []
         if name == "beso":
             for steps in BESO_STEPS_PER_ACTION:
@@ -427,15 +448,23 @@ def main(argv: list[str] | None = None) -> None:
         return
     torch.set_num_threads(1)
     begin = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        jobs = [(env_id, seed) for env_id in args.envs for seed in args.seeds]
+    options = sweep_options(args)
+    with work_dir(args) as work:
+        jobs = []
+        for env_id in args.envs:
+            for seed in args.seeds:
+                dataset = work / f"demos-{env_id.replace('/', '_')}-seed-{seed}.npz"
+                if not dataset.exists():
+                    save(demonstrations(env_id, seed, args.demos), dataset, format="npz")
+                jobs.append((env_id, seed, train_grid(env_id, seed, dataset, args, work, options)))
+        print(f"trained every policy at {time.perf_counter() - begin:.0f}s", flush=True)
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            futures = [pool.submit(run_one, env_id, seed, args, tmp) for env_id, seed in jobs]
+            futures = [pool.submit(evaluate_one, env_id, seed, dirs, args) for env_id, seed, dirs in jobs]
             runs = []
             for f in futures:
                 runs.append(f.result())
                 print(
-                    f"done {runs[-1]['env_id']} seed {runs[-1]['seed']} at {time.perf_counter() - begin:.0f}s",
+                    f"evaluated {runs[-1]['env_id']} seed {runs[-1]['seed']} at {time.perf_counter() - begin:.0f}s",
                     flush=True,
                 )
         latencies: dict[tuple[str, str], list[float]] = {}

@@ -447,6 +447,12 @@ def _add_beso_parser(algos: Any) -> None:
         "--steps-per-action", type=int, default=None, help="denoising steps per action (default 3)"
     )
     beso.add_argument("--sampler", default=None, choices=["ddim", "euler", "heun"], help="default ddim")
+    beso.add_argument(
+        "--hidden-sizes",
+        type=_sizes,
+        default=None,
+        help="the MLP denoiser's widths, comma-separated (default 256,256)",
+    )
     _add_trainer_args(beso, "gradient steps (default 10000)")
     beso.set_defaults(func=_train_beso)
 
@@ -467,7 +473,11 @@ def _train_beso(args: argparse.Namespace) -> int:
         "steps_per_action": ("steps", args.steps_per_action),
         "sampler": ("sampler", args.sampler),
     }
-    flags = {**algo_fields, **{k: v for k, (_, v) in diffusion_flags.items()}}
+    flags = {
+        **algo_fields,
+        **{k: v for k, (_, v) in diffusion_flags.items()},
+        "hidden_sizes": args.hidden_sizes,
+    }
     if args.resume:
         return _launch("beso", args, flags, dataset=args.dataset)
     if args.dataset is None:
@@ -480,6 +490,8 @@ def _train_beso(args: argparse.Namespace) -> int:
             diffusion=replace(base.diffusion, **diffusion_fields),
             **{k: v for k, v in algo_fields.items() if v is not None},
         )
+        if args.hidden_sizes is not None:
+            config = replace(config, net=replace(config.net, hidden_sizes=args.hidden_sizes))
         config.diffusion.check()
     except ValueError as err:
         raise CliError(str(err)) from None
