@@ -408,7 +408,10 @@ def write_doc(result: dict[str, Any]) -> None:
         "Data: the anchors' 10 expert episodes per task (`../shared/anchors/data/<task>_expert.npz`). Evaluation: "
         "the anchors' `common/evalproto.py` (20 episodes, seeds 10000–10019, deterministic), normalized with the "
         "expert/random means in `imitation/results.json`. Wall-clock: learner construction + training (collection, "
-        "discriminator, relabelling, PPO); evaluations for the curves run with the clock stopped. mimetic uses "
+        "discriminator, relabelling, PPO); evaluations for the curves run with the clock stopped. Every mimetic "
+        "run is an ordinary `mimetic train gail|airl|ppo|iq-learn|sqil` run, a trial of a `mimetic sweep` "
+        "(`benchmarks/grid.py`, one trial at a time), and the clocks are the `train_s` / `train_cpu_s` of its "
+        "metrics.jsonl; the final score re-evaluates its saved `policy/` with the anchors' protocol. mimetic uses "
         "each algorithm's default config for the task (`gail_preset`, `airl_preset`: the generator is the "
         "task's tuned PPO). imitation numbers are its recorded runs (docs budget 16,384 env steps, long budget "
         "196,608). Mean ± std over seeds; the final score is the last evaluation of the budget.",

@@ -442,7 +442,9 @@ def write_doc(result: dict[str, Any]) -> None:
         "## Interactive imitation: BC, DAgger, HG-DAgger and RLIF",
         "",
         f"`{result['command']}` · {result['date']} · {result['machine']} · {len(result['seeds'])} seeds · "
-        f"{result['total_wall_s']:.0f} s in all. Methods: `docs/interactive.md`.",
+        f"{result['total_wall_s']:.0f} s in all. Methods: `docs/interactive.md`. The budget and RLIF studies are "
+        "`mimetic sweep`s of ordinary `mimetic train dagger|hg-dagger|rlif` runs (`benchmarks/grid.py`); their "
+        "curves are the runs' per-round eval lines in metrics.jsonl.",
         "",
     ]
     if agg["budget"]:
