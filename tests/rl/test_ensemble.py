@@ -81,3 +81,12 @@ def test_flatten_parameters_keeps_values_and_accumulates_gradients_in_place() ->
     flat.add_(1.0)  # the parameters are views of the buffer
     for p, old in zip(ens.parameters(), before, strict=True):
         torch.testing.assert_close(p.detach(), old + 1.0)
+
+
+def test_a_subset_of_members_equals_those_members_of_the_full_ensemble() -> None:
+    torch.manual_seed(0)
+    for layer_norm in (False, True):
+        ens = EnsembleMLP(members=5, in_dim=4, hidden_sizes=(8, 8), out_dim=1, layer_norm=layer_norm)
+        x = torch.randn(6, 4)
+        chosen = torch.tensor([3, 0])
+        torch.testing.assert_close(ens(x, chosen), ens(x)[chosen])

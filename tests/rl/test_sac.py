@@ -185,3 +185,47 @@ def test_numpy_act_matches_the_torch_policy() -> None:
     with torch.no_grad():
         expected, _ = sac._continuous(torch.from_numpy(obs), deterministic=False)
     np.testing.assert_allclose(sampled, expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_redq_target_is_the_min_over_the_drawn_subset() -> None:
+    # RLPD's ensemble: 10 critics, the TD target's minimum over 2 drawn at random per update
+    cfg = SACConfig(hidden_sizes=(8,), num_critics=10, target_subset=2, actor_q="mean")
+    sac = SAC(cfg, BOX_OBS, gym.spaces.Discrete(3), seed=0)
+    x = torch.randn(4, 3)
+    sac.generator.manual_seed(7)
+    got = sac._target_q(x)
+    drawn = torch.randperm(10, generator=torch.Generator().manual_seed(7))[:2]
+    with torch.no_grad():
+        everyone = sac.target_critics(x)
+    assert len(set(drawn.tolist())) == 2
+    torch.testing.assert_close(got, torch.minimum(everyone[drawn[0]], everyone[drawn[1]]))
+    # the actor maximizes the ensemble's mean, not its minimum
+    q = torch.tensor([[1.0, 4.0], [3.0, 0.0]])
+    torch.testing.assert_close(sac._actor_q(q), torch.tensor([2.0, 2.0]))
+
+
+def test_ensemble_options_are_checked() -> None:
+    space = gym.spaces.Box(-1, 1, (1,), np.float32)
+    with pytest.raises(ValueError, match="target_subset"):
+        SAC(SACConfig(hidden_sizes=(8,), target_subset=3), BOX_OBS, space)
+    with pytest.raises(ValueError, match="actor_q"):
+        SAC(SACConfig(hidden_sizes=(8,), actor_q="max"), BOX_OBS, space)
+
+
+def test_an_rlpd_ensemble_update_runs_and_moves_every_critic() -> None:
+    cfg = SACConfig(hidden_sizes=(16,), num_critics=10, target_subset=2, actor_q="mean", layer_norm=True)
+    sac = SAC(cfg, BOX_OBS, gym.spaces.Box(-1, 1, (2,), np.float32), seed=0)
+    rng = np.random.default_rng(0)
+    batch = {
+        "obs": rng.standard_normal((32, 3)),
+        "acts": rng.uniform(-1, 1, (32, 2)),
+        "rews": rng.standard_normal(32),
+        "next_obs": rng.standard_normal((32, 3)),
+        "terminals": np.zeros(32, dtype=bool),
+    }
+    before = [p.detach().clone() for p in sac.critics.parameters()]
+    metrics = sac.update(batch)
+    assert all(math.isfinite(v) for v in metrics.values())
+    head = [p for p in sac.critics.parameters()][-2]  # the Q head's weights, (members, hidden, 1)
+    moved = (head.detach() - before[-2]).abs().flatten(1).sum(1)
+    assert bool((moved > 0).all()), moved

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mimetic.sweep import SpecError, load_spec
-from mimetic.sweep.spec import cli_command
 from mimetic.sweep.results import cells, markdown
+from mimetic.sweep.spec import cli_command
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -63,6 +63,13 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 default=None,
                 help="expert episodes for the offline half (default 5)",
             )
+            parser.add_argument(
+                "--critics",
+                type=int,
+                default=None,
+                help="critic ensemble size (default 10, RLPD's): TD targets take the minimum of 2 drawn "
+                "at random, the actor their mean; 2 is SAC's clipped double-Q",
+            )
         else:
             parser.add_argument("--labels", type=int, default=None, help="expert-label budget (default 8000)")
             parser.add_argument(
@@ -121,6 +128,17 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
         parser.set_defaults(func=_train_interactive)
 
 
+def rlpd_ensemble(sac: Any, critics: int) -> Any:
+    """`sac` with RLPD's critic ensemble of `critics` members (Ball et al. 2023): the TD target is the
+    minimum over 2 drawn at random per update and the actor maximizes their mean; 2 critics is SAC's
+    clipped double-Q (minimum over both, for the target and the actor)."""
+    if critics < 2:
+        raise ValueError(f"--critics must be at least 2, got {critics}")
+    if critics == 2:
+        return dataclasses.replace(sac, num_critics=2, target_subset=0, actor_q="min")
+    return dataclasses.replace(sac, num_critics=critics, target_subset=2, actor_q="mean")
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     from mimetic.runtime.cli import _sizes as parse
 
@@ -144,7 +162,11 @@ def _train_interactive(args: argparse.Namespace) -> int:
         "num_envs": "num_envs",
     }
     intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
-    flags = {k: getattr(args, k) for k in [*names, *intervention_names, "hidden_sizes"] if hasattr(args, k)}
+    flags = {
+        k: getattr(args, k)
+        for k in [*names, *intervention_names, "hidden_sizes", "critics"]
+        if hasattr(args, k)
+    }
     if args.resume:
         return _launch(args.algorithm, args, flags)
     if args.env is None:
@@ -160,6 +182,8 @@ def _train_interactive(args: argparse.Namespace) -> int:
         if getattr(args, "hidden_sizes", None) is not None:
             net = dataclasses.replace(config.bc.net, hidden_sizes=args.hidden_sizes)
             fields["bc"] = dataclasses.replace(config.bc, net=net)
+        if getattr(args, "critics", None) is not None:
+            fields["sac"] = rlpd_ensemble(config.sac, args.critics)
         config = dataclasses.replace(config, **fields)
     except (TypeError, ValueError) as err:
         raise CliError(str(err)) from None

@@ -34,12 +34,15 @@ class EnsembleLinear(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.weight.shape[-1] == 1:
+    def forward(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
+        """`members`: indices of the members to run (x then has len(members) rows); all by default."""
+        weight = self.weight if members is None else self.weight[members]
+        bias = self.bias if members is None else self.bias[members]
+        if weight.shape[-1] == 1:
             # a single output column (a critic's Q head): MKL's batched matmul takes ~6x longer
             # here than the same dot products written as a multiply and a sum
-            return (x * self.weight.transpose(1, 2)).sum(-1, keepdim=True) + self.bias
-        return torch.baddbmm(self.bias, x, self.weight)
+            return (x * weight.transpose(1, 2)).sum(-1, keepdim=True) + bias
+        return torch.baddbmm(bias, x, weight)
 
 
 class EnsembleLayerNorm(nn.Module):
@@ -51,8 +54,10 @@ class EnsembleLayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(members, 1, dim))
         self.dim = dim
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.layer_norm(x, (self.dim,)) * self.weight + self.bias
+    def forward(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
+        weight = self.weight if members is None else self.weight[members]
+        bias = self.bias if members is None else self.bias[members]
+        return F.layer_norm(x, (self.dim,)) * weight + bias
 
 
 class EnsembleMLP(nn.Module):
@@ -74,10 +79,18 @@ class EnsembleMLP(nn.Module):
         layers.append(EnsembleLinear(members, last, out_dim))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
+        """Every member's output, or only those at the indices `members` (a random subset, as
+        REDQ's and RLPD's targets take), without computing the others."""
+        if members is None:
+            if x.dim() == 2:
+                x = x.unsqueeze(0).expand(self.members, -1, -1)
+            return self.layers(x)
         if x.dim() == 2:
-            x = x.unsqueeze(0).expand(self.members, -1, -1)
-        return self.layers(x)
+            x = x.unsqueeze(0).expand(len(members), -1, -1)
+        for layer in self.layers:
+            x = layer(x, members) if isinstance(layer, (EnsembleLinear, EnsembleLayerNorm)) else layer(x)
+        return x
 
 
 def flatten_parameters(module: nn.Module, with_grad: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -65,6 +65,11 @@ class SACConfig:
     """LayerNorm after each critic hidden layer (RLPD, Ball et al. 2023)."""
     num_critics: int = 2
     """Clipped double-Q over this many critics (paper: 2; RLPD uses an ensemble of 10)."""
+    target_subset: int = 0
+    """The TD target takes the minimum over this many target critics drawn at random each update
+    (REDQ, Chen et al. 2021; RLPD: 2 of 10); 0: over all of them (SAC's clipped double-Q)."""
+    actor_q: str = "min"
+    """What the actor maximizes: "min" over the critics (SAC) or their "mean" (REDQ and RLPD)."""
 
 
 def sac_preset(env_id: str) -> SACConfig:
@@ -87,6 +92,12 @@ class SAC:
     ) -> None:
         if not isinstance(observation_space, gym.spaces.Box):
             raise ValueError(f"SAC needs a Box observation space, got {observation_space}")
+        if not 0 <= cfg.target_subset <= cfg.num_critics:
+            raise ValueError(
+                f"target_subset must be between 0 and num_critics ({cfg.num_critics}), got {cfg.target_subset}"
+            )
+        if cfg.actor_q not in ("min", "mean"):
+            raise ValueError(f"actor_q must be 'min' or 'mean', got '{cfg.actor_q}'")
         self.cfg = cfg
         self.action_space = action_space
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -127,7 +138,9 @@ class SAC:
         self._critic_linears = [m for m in self.critics.layers if isinstance(m, EnsembleLinear)]
         # the common case (continuous actions, plain ReLU critics) has its gradients written out
         # by hand, without building an autograd graph; the other cases use autograd
-        self._hand_written = not self.discrete and not cfg.layer_norm
+        self._hand_written = (
+            not self.discrete and not cfg.layer_norm and cfg.target_subset == 0 and cfg.actor_q == "min"
+        )
         # NumPy views of the actor's weights (transposed to (in, out)) for acting one env step at a
         # time, where torch's per-operation overhead would dominate
         self._np_actor = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in self._actor_linears]
@@ -137,6 +150,19 @@ class SAC:
     @property
     def alpha(self) -> torch.Tensor:
         return self.log_alpha.exp().detach()
+
+    def _target_q(self, x: torch.Tensor) -> torch.Tensor:
+        """The pessimistic target Q: the minimum over all target critics, or over `target_subset` of
+        them drawn without replacement (REDQ/RLPD); (batch,) or (batch, actions)."""
+        members = None
+        if self.cfg.target_subset:
+            members = torch.randperm(self.critics.members, generator=self.generator)[: self.cfg.target_subset]
+        q = self.target_critics(x, members)
+        return (q.squeeze(-1) if not self.discrete else q).min(0).values
+
+    def _actor_q(self, q: torch.Tensor) -> torch.Tensor:
+        """Combine the critics' values (members first) into the one the actor maximizes."""
+        return q.min(0).values if self.cfg.actor_q == "min" else q.mean(0)
 
     # ---- the policy -------------------------------------------------------------------------
     def _continuous(self, obs: torch.Tensor, deterministic: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -284,7 +310,7 @@ class SAC:
         entropy estimate). `tests/rl/test_sac.py` checks it against the autograd version."""
         size = obs.shape[0]
         next_act, next_logp = self._continuous(next_obs, deterministic=False)
-        next_q = self.target_critics(torch.cat([next_obs, next_act], -1)).squeeze(-1).min(0).values
+        next_q = self._target_q(torch.cat([next_obs, next_act], -1))
         target = rews + self.cfg.gamma * not_done * (next_q - alpha * next_logp)
         saved = self._critic_forward(torch.cat([obs, acts], -1))
         q = saved[-1].squeeze(-1)
@@ -353,7 +379,7 @@ class SAC:
     ) -> tuple[torch.Tensor, float]:
         with torch.no_grad():
             next_act, next_logp = self._continuous(next_obs, deterministic=False)
-            next_q = self.target_critics(torch.cat([next_obs, next_act], -1)).squeeze(-1).min(0).values
+            next_q = self._target_q(torch.cat([next_obs, next_act], -1))
             target = rews + self.cfg.gamma * not_done * (next_q - alpha * next_logp)
         q = self.critics(torch.cat([obs, acts], -1)).squeeze(-1)
         return F.mse_loss(q, target.expand_as(q), reduction="none").mean(1).sum(), float(q.mean().detach())
@@ -370,7 +396,7 @@ class SAC:
         with torch.no_grad():
             logits = self.actor(next_obs)
             probs, log_probs = logits.softmax(-1), logits.log_softmax(-1)
-            next_q = self.target_critics(next_obs).min(0).values
+            next_q = self._target_q(next_obs)
             # the soft value is an exact expectation over the discrete actions (Christodoulou 2019, eq. 10)
             next_v = (probs * (next_q - alpha * log_probs)).sum(-1)
             target = rews + self.cfg.gamma * not_done * next_v
@@ -384,7 +410,7 @@ class SAC:
             logits = self.actor(obs)
             probs, log_probs = logits.softmax(-1), logits.log_softmax(-1)
             with torch.no_grad():
-                q = self.critics(obs).min(0).values
+                q = self._actor_q(self.critics(obs))
             loss = (probs * (alpha * log_probs - q)).sum(-1).mean()
             return loss, -(probs * log_probs).sum(-1).mean()
         act, logp = self._continuous(obs, deterministic=False)
@@ -392,7 +418,7 @@ class SAC:
         # so computing their weight gradients would waste a third of this backward pass
         self.critics.requires_grad_(False)
         try:
-            q = self.critics(torch.cat([obs, act], -1)).squeeze(-1).min(0).values
+            q = self._actor_q(self.critics(torch.cat([obs, act], -1)).squeeze(-1))
         finally:
             self.critics.requires_grad_(True)
         return (alpha * logp - q).mean(), -logp.mean()
