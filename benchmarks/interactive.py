@@ -14,9 +14,10 @@ imitation's recorded runs, so it runs in this process after a warm-up, as the an
      every round (10 episodes, seeds 10000..10009): return against labels.
   2. rlif: CartPole-v1, the zoo's medium and low policies as the intervener, RLIF's value-based
      rule (p = 0.95 / 0.05, 4-step takeovers) on the Q of the zoo expert (fitted by FQE in each
-     trial, on the trial's seed), RLIF (Luo et al. 2023; SAC with RLPD sampling and LayerNorm critics) for 6000 env steps
-     against HG-DAgger driven by the same rule and intervener with 1600 labels (about the
-     expert-driven steps RLIF's takeovers take), and the intervener's own return. RLIF's claim:
+     trial, on the trial's seed), RLIF (Luo et al. 2023; SAC with RLPD sampling and its 10
+     LayerNorm critics) for 6000 env steps against HG-DAgger driven by the same rule and
+     intervener with 1600 labels (about the expert-driven steps RLIF's takeovers take), and the
+     intervener's own return. RLIF's claim:
      it beats the DAgger variants, most of all with suboptimal experts.
   3. anchor: DAgger with 8000 labels on CartPole-v1 (zoo expert) and Pendulum-v1 (scripted expert),
      next to `imitation`'s recorded SimpleDAggerTrainer runs (`../shared/anchors/imitation/`, read

@@ -92,3 +92,14 @@ def test_rlif_trains_through_the_trainer(tmp_path: Path) -> None:
     assert result.summary["steps"] == 40 and "return_mean" in result.summary["last"]
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert '"interventions"' in lines[-1] and '"loss/critic"' in lines[-1]
+
+
+def test_rlif_defaults_to_rlpds_critic_ensemble_and_critics_flag_sets_it() -> None:
+    from mimetic.interactive.cli import rlpd_ensemble
+
+    sac = Config().sac
+    assert (sac.num_critics, sac.target_subset, sac.actor_q, sac.layer_norm) == (10, 2, "mean", True)
+    double = rlpd_ensemble(sac, 2)
+    assert (double.num_critics, double.target_subset, double.actor_q) == (2, 0, "min")
+    five = rlpd_ensemble(sac, 5)
+    assert (five.num_critics, five.target_subset, five.actor_q) == (5, 2, "mean")

@@ -5,9 +5,10 @@ Off-policy RL with no task reward. The learner acts; a (possibly suboptimal) exp
 through an `Intervener` rule and, when it fires, controls the env for `takeover_steps` steps.
 The only reward is the intervention itself: the learner transition that led to an intervention
 gets r = -1, every other transition 0 (`mimetic.interactive.takeover.intervention_rewards`).
-The learner is SAC in the RLPD configuration (Ball et al. 2023): LayerNorm critics and symmetric
-sampling, half of each minibatch from expert demonstrations whose rewards are zeroed and half
-from the online buffer (`MixedReplay`), one update per env step.
+The learner is SAC in the RLPD configuration (Ball et al. 2023): an ensemble of 10 LayerNorm
+critics (TD targets from the minimum of 2 drawn at random) and symmetric sampling, half of each
+minibatch from expert demonstrations whose rewards are zeroed and half from the online buffer
+(`MixedReplay`), one update per env step.
 
 One Trainer step is one env step plus one update. Checkpoints hold the networks, the Adam
 states and the counters; the replay buffers and the env are not saved, so a resumed run refills
@@ -41,10 +42,20 @@ RLIF_COUNTERS = ("env_steps", "expert_steps", "interventions", "episodes")
 
 
 def _rlpd_sac() -> SACConfig:
-    # RLPD (Ball et al. 2023): LayerNorm critics and learning almost from the start (the offline half
-    # of each batch is there from the first step; 256 online rows fill the other half); RLIF's batch is
-    # 256 with one update per step. Two critics, SAC's default, where RLPD uses an ensemble of 10.
-    return SACConfig(layer_norm=True, learning_starts=256, batch_size=256)
+    # RLPD (Ball et al. 2023): LayerNorm critics, an ensemble of 10 whose TD target is the minimum of
+    # 2 drawn at random (REDQ) and whose mean the actor maximizes, and learning almost from the start
+    # (the offline half of each batch is there from the first step; 256 online rows fill the other
+    # half); RLIF's batch is 256 with one update per step. On CartPole-v1 (6000 env steps, value rule,
+    # 3 seeds) the ensemble ended at 479 +- 8 with the zoo's medium intervener and 340 +- 70 with the
+    # low one, against 444 +- 57 and 285 +- 113 with SAC's 2 critics, for 1.7x the wall-clock.
+    return SACConfig(
+        layer_norm=True,
+        learning_starts=256,
+        batch_size=256,
+        num_critics=10,
+        target_subset=2,
+        actor_q="mean",
+    )
 
 
 @dataclass
