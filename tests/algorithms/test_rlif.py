@@ -103,3 +103,6 @@ def test_rlif_defaults_to_rlpds_critic_ensemble_and_critics_flag_sets_it() -> No
     assert (double.num_critics, double.target_subset, double.actor_q) == (2, 0, "min")
     five = rlpd_ensemble(sac, 5)
     assert (five.num_critics, five.target_subset, five.actor_q) == (5, 2, "mean")
+    for env_id in ("CartPole-v1", "Pendulum-v1", "Hopper-v5"):
+        preset = mimetic.algorithms.rlif.RLIF.default_config(env_id).sac
+        assert (preset.num_critics, preset.target_subset, preset.actor_q) == (10, 2, "mean"), env_id

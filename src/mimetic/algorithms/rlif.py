@@ -17,6 +17,7 @@ its buffers and continues (not bitwise), as `mimetic train sac` does.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,13 +227,7 @@ class RLIF:
         # discrete SAC cannot reach a target entropy of log|A| (the uniform policy's), and its
         # temperature then grows without bound; cleanrl's discrete SAC aims at 0.89 log|A|
         scale = 1.0 if env_id == "Pendulum-v1" else 0.89
-        sac = SACConfig(
-            layer_norm=True,
-            learning_starts=256,
-            batch_size=256,
-            hidden_sizes=(64, 64),
-            target_entropy_scale=scale,
-        )
+        sac = dataclasses.replace(_rlpd_sac(), hidden_sizes=(64, 64), target_entropy_scale=scale)
         return RLIFConfig(sac=sac)
 
     @staticmethod
