@@ -66,6 +66,7 @@ TRANSFER_ITERS = {"CartPole-v1": 300, "Pendulum-v1": 30}
 """PPO iterations of the transfer check (CartPole: 300 x 256 = 76,800 steps; Pendulum: 122,880)."""
 THRESHOLDS = (0.5, 0.9)
 IQ_STEPS = 2000
+IQ_ONLINE_STEPS = 12_000
 SQIL_STEPS = 8_000
 
 
@@ -219,6 +220,30 @@ def run_iq_offline(seeds: list[int], work: Path, options: dict[str, Any]) -> lis
     """IQ-Learn offline from the first demonstration of the anchors' CartPole file (500 transitions)."""
     rows = run_extra("iq-learn", "CartPole-v1", 1, IQ_STEPS, {"offline": True}, seeds, work, options)
     return [{"algo": "IQ-Learn offline", "demos": 1, "grad_steps": IQ_STEPS, **r} for r in rows]
+
+
+def run_iq_online(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """IQ-Learn online (continuous actions: SAC's actor and critics) on Pendulum-v1 from the anchors'
+    10 demonstrations, with its Pendulum preset."""
+    rows = run_extra("iq-learn", "Pendulum-v1", None, IQ_ONLINE_STEPS, {}, seeds, work, options)
+    return [{"algo": "IQ-Learn online", "demos": 10, "env_steps": IQ_ONLINE_STEPS, **r} for r in rows]
+
+
+def _iq_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """IQ-Learn's rows split by variant (offline, online), in that order."""
+    groups = [
+        [r for r in rows if r.get("algo", "IQ-Learn offline") == a]
+        for a in ("IQ-Learn offline", "IQ-Learn online")
+    ]
+    return [g for g in groups if g]
+
+
+def _extra_setting(r0: dict[str, Any]) -> str:
+    if r0.get("algo", "IQ-Learn offline") == "IQ-Learn offline":
+        return f"{r0['grad_steps']} gradient steps, offline, 1 demonstration"
+    return f"{r0['env_steps']} env steps, 10 demonstrations" + (
+        ", online" if r0["algo"] == "IQ-Learn online" else ""
+    )
 
 
 def run_sqil(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
@@ -474,15 +499,18 @@ def write_doc(result: dict[str, Any]) -> None:
     lines += ["", "Goals of issue 7, measured:", ""]
     lines += [f"- {g}" for g in result["goals"]]
     lines += ["", "Other methods (no anchor runs exist for them):", ""]
-    for name, rows in (("IQ-Learn", result["iq_learn"]), ("SQIL", result["sqil"])):
+    if result.get("extras_run"):
+        run = result["extras_run"]
+        lines += [
+            f"(Rerun on their own: `{run['command']}` · {run['date']} · {run['total_wall_s']:.0f} s.)",
+            "",
+        ]
+    extras = [("IQ-Learn", g) for g in _iq_groups(result["iq_learn"])] + [("SQIL", result["sqil"])]
+    for name, rows in extras:
         if rows:
             norm = [r["normalized"] for r in rows]
             r0 = rows[0]
-            what = (
-                f"{r0['grad_steps']} gradient steps, offline, 1 demonstration"
-                if name == "IQ-Learn"
-                else f"{r0['env_steps']} env steps, 10 demonstrations"
-            )
+            what = _extra_setting(r0)
             lines.append(
                 f"- {name} on {r0['task']} ({what}): {np.mean(norm):.2f} ± {np.std(norm):.2f} normalized over "
                 f"{len(rows)} seeds, {np.mean([r['wall_s'] for r in rows]):.1f} s wall ({np.mean([r['cpu_s'] for r in rows]):.1f} s CPU) each"
@@ -572,14 +600,17 @@ def write_papers_rows(result: dict[str, Any]) -> None:
             agg("AIRL"),
         ),
     }
-    iq = result["iq_learn"]
+    iq = _iq_groups(result["iq_learn"])
     if iq:
-        norm = [r["normalized"] for r in iq]
         rows["| IQ-Learn (Garg et al. 2021, survey row #22)"] = (
             "non-adversarial inverse soft-Q learning; offline from 1 demonstration it reaches the expert's 500 "
             "on CartPole-v1 in ~3k steps (authors' README)",
-            f"CartPole-v1, offline, 1 demonstration, {iq[0]['grad_steps']} steps: {np.mean(norm):.2f} ± "
-            f"{np.std(norm):.2f} normalized ({len(iq)} seeds, {np.mean([r['wall_s'] for r in iq]):.1f} s each)",
+            "; ".join(
+                f"{g[0]['task']}, {_extra_setting(g[0])}: {np.mean([r['normalized'] for r in g]):.2f} ± "
+                f"{np.std([r['normalized'] for r in g]):.2f} normalized ({len(g)} seeds, "
+                f"{np.mean([r['wall_s'] for r in g]):.1f} s each)"
+                for g in iq
+            ),
         )
     sq = result["sqil"]
     if sq:
@@ -601,6 +632,11 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(BUDGET), choices=list(BUDGET))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--no-extras", action="store_true", help="skip the IQ-Learn and SQIL rows")
+    parser.add_argument(
+        "--extras-only",
+        action="store_true",
+        help="rerun the IQ-Learn and SQIL rows only, keeping the GAIL/AIRL rows of the saved results JSON",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     # one trial at a time by default: wall-clock against imitation's is the point
     add_sweep_args(parser, max_concurrent=1)
@@ -623,12 +659,16 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     rl_alone: list[dict[str, Any]] = []
     options = sweep_options(args)
+    saved = json.loads(RESULTS.read_text()) if args.extras_only else {}
     with work_dir(args) as work:
-        for task in args.tasks:
+        for task in [] if args.extras_only else args.tasks:
             task_rows, task_rl = run_task(task, args.seeds, work, options)
             rows += task_rows
             rl_alone += task_rl
+        if args.extras_only:
+            rows, rl_alone = saved["rows"], saved["rl_alone"]
         iq = [] if args.no_extras else run_iq_offline(args.seeds, work, options)
+        iq += [] if args.no_extras else run_iq_online(args.seeds, work, options)
         sqil = [] if args.no_extras else run_sqil(args.seeds, work, options)
     result: dict[str, Any] = {
         "benchmark": "adversarial",
@@ -657,6 +697,19 @@ def main() -> None:
         "them (anchors/README.md, 'HalfCheetah was not run'), so there is nothing to compare against on this "
         "machine; Hopper-v5 has no zoo expert either.",
     }
+    if args.extras_only:
+        # the GAIL/AIRL rows, their plots and their run's header stay those of the saved run
+        result["extras_run"] = {k: result[k] for k in ("date", "command", "machine", "total_wall_s")}
+        for key in (
+            "date",
+            "command",
+            "machine",
+            "load_average_after",
+            "total_wall_s",
+            "settings",
+            "anchors",
+        ):
+            result[key] = saved[key]
     result["goals"] = goals(result)
     if not args.no_write:
         result["plots"] = plot_curves(result)

@@ -64,6 +64,35 @@ def test_soft_value_is_a_temperature_scaled_logsumexp() -> None:
     assert float(soft_value(q, 1e-3)) == pytest.approx(math.log(3.0), abs=1e-3)  # -> max Q
 
 
+def test_continuous_iq_soft_value_from_each_critic_or_their_minimum(pendulum_demos: Dataset) -> None:
+    sac = SACConfig(hidden_sizes=(8,), init_alpha=0.5, autotune=False)
+    obs = torch.randn(4, 3)
+    act, logp = torch.rand(4, 1) * 4 - 2, torch.tensor([0.1, -0.2, 0.3, 0.0])
+    for value_q in ("each", "min"):
+        learner = IQLearner(pendulum_demos, IQLearnConfig(sac=sac, value_q=value_q), "Pendulum-v1", 0)
+        critics = learner.core.critics
+        with torch.no_grad():
+            q1, q2 = critics(torch.cat([obs, act], -1)).squeeze(-1)
+            v = learner._soft_v(critics, obs, act, logp)
+        # V = Q - alpha log pi with alpha = 0.5: per critic, or min(Q1, Q2) shared by both
+        expected = [q1, q2] if value_q == "each" else [torch.minimum(q1, q2)] * 2
+        for got, q in zip(v, expected, strict=True):
+            torch.testing.assert_close(got, q - 0.5 * logp)
+
+
+def test_continuous_iq_target_value_uses_and_averages_the_target_critics(pendulum_demos: Dataset) -> None:
+    sac = SACConfig(hidden_sizes=(8,), tau=0.5)
+    learner = IQLearner(pendulum_demos, IQLearnConfig(sac=sac, target_value=True), "Pendulum-v1", 0)
+    core = learner.core
+    with torch.no_grad():
+        core._target_params.zero_()  # a target unlike the critics, to see it move halfway each update
+    batch = learner.demo_buffer.sample(16, np.random.default_rng(0))
+    batch["is_expert"] = np.r_[np.ones(8, bool), np.zeros(8, bool)]
+    learner._continuous_step(batch)
+    torch.testing.assert_close(core._target_params, 0.5 * core._critic_params)
+    assert "target_critics" in learner.modules()
+
+
 def test_sqil_batches_are_half_demonstrations_labelled_one(cartpole_demos: Dataset) -> None:
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
     learner = SQILLearner(cartpole_demos, SQILConfig(sac=sac), "CartPole-v1", 0)
