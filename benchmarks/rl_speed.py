@@ -308,6 +308,7 @@ def write_doc(result: dict[str, Any]) -> None:
         "then mean ± std over training seeds. Both clocks are given: on a shared machine the process's CPU time (one thread)",
         "is the fair one, since another job can take the core away but cannot add CPU time. Rates are total env steps over",
         "total time across seeds; the seconds column is per run.",
+        *([f"Conditions: {result['note']}"] if result.get("note") else []),
         "",
         "| run | library | seeds | env steps | wall-clock s | env steps/s (wall) | CPU s | env steps/s (CPU) | final return | speed-up (wall / CPU) |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -391,7 +392,9 @@ def return_verdict(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
         if n1 > 1 and n2 > 1
         else 0.0
     )
-    if diff >= 0:
+    if diff == 0:
+        return "equal"
+    if diff > 0:
         return f"better by {diff:.1f}"
     if se and -diff < 2 * se:
         return f"equal within noise ({diff:.1f}, 2 standard errors = {2 * se:.1f})"
@@ -432,8 +435,21 @@ def main() -> None:
     )
     parser.add_argument("--rerun", action="store_true", help="rerun seeds that have results already")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--note", default=None, help="a line on the run's conditions, kept in the JSON and shown in the docs"
+    )
+    parser.add_argument("--docs-only", action="store_true", help="rewrite the docs from the last JSON")
     args = parser.parse_args()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if args.docs_only:
+        if args.note is not None:
+            previous["note"] = args.note
+        for name in ("ppo", "sac"):
+            if "mimetic" in previous.get(name, {}):
+                previous[name]["verdict"] = return_verdict(previous[name]["mimetic"], previous[name]["sb3"])
+        atomic_write_text(RESULTS, json.dumps(previous, indent=2) + "\n")
+        write_doc(previous)
+        return
     result: dict[str, Any] = {k: v for k, v in previous.items() if k in ("limits", "ppo", "sac")}
     if "limits" in args.only:
         result["limits"] = limits()
@@ -452,6 +468,8 @@ def main() -> None:
         command="python benchmarks/rl_speed.py " + " ".join(sys.argv[1:]),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     )
+    if args.note is not None:
+        result["note"] = args.note
     if not args.no_write:
         atomic_write_text(RESULTS, json.dumps(result, indent=2) + "\n")
         write_doc(result)
