@@ -47,18 +47,23 @@ def test_discrete_critic_target_hand_computed() -> None:
     assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
 
 
+def _random_batch(act_dim: int, rewards: bool, size: int = 32) -> dict[str, np.ndarray]:
+    """A minibatch of Gaussian observations (3-d), uniform actions in [-1, 1] and no terminals;
+    rewards Gaussian or all zero."""
+    rng = np.random.default_rng(0)
+    return {
+        "obs": rng.standard_normal((size, 3)),
+        "acts": rng.uniform(-1, 1, (size, act_dim)),
+        "rews": rng.standard_normal(size) if rewards else np.zeros(size),
+        "next_obs": rng.standard_normal((size, 3)),
+        "terminals": np.zeros(size, dtype=bool),
+    }
+
+
 def test_alpha_is_tuned_toward_the_target_entropy() -> None:
     cfg = SACConfig(hidden_sizes=(16,), alpha_lr=0.1)
     sac = SAC(cfg, BOX_OBS, gym.spaces.Box(-1, 1, (1,), np.float32), seed=0)
-    rng = np.random.default_rng(0)
-    batch = {
-        "obs": rng.standard_normal((32, 3)),
-        "acts": rng.uniform(-1, 1, (32, 1)),
-        "rews": np.zeros(32),
-        "next_obs": rng.standard_normal((32, 3)),
-        "terminals": np.zeros(32, dtype=bool),
-    }
-    first = sac.update(batch)
+    first = sac.update(_random_batch(act_dim=1, rewards=False))
     # a fresh policy is far more random than the target entropy (-1), so alpha must fall
     assert first["entropy"] > sac.target_entropy
     assert first["alpha"] < 1.0
@@ -215,16 +220,8 @@ def test_ensemble_options_are_checked() -> None:
 def test_an_rlpd_ensemble_update_runs_and_moves_every_critic() -> None:
     cfg = SACConfig(hidden_sizes=(16,), num_critics=10, target_subset=2, actor_q="mean", layer_norm=True)
     sac = SAC(cfg, BOX_OBS, gym.spaces.Box(-1, 1, (2,), np.float32), seed=0)
-    rng = np.random.default_rng(0)
-    batch = {
-        "obs": rng.standard_normal((32, 3)),
-        "acts": rng.uniform(-1, 1, (32, 2)),
-        "rews": rng.standard_normal(32),
-        "next_obs": rng.standard_normal((32, 3)),
-        "terminals": np.zeros(32, dtype=bool),
-    }
     before = [p.detach().clone() for p in sac.critics.parameters()]
-    metrics = sac.update(batch)
+    metrics = sac.update(_random_batch(act_dim=2, rewards=True))
     assert all(math.isfinite(v) for v in metrics.values())
     head = [p for p in sac.critics.parameters()][-2]  # the Q head's weights, (members, hidden, 1)
     moved = (head.detach() - before[-2]).abs().flatten(1).sum(1)
