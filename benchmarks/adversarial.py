@@ -231,15 +231,12 @@ def run_iq_online(seeds: list[int], work: Path, options: dict[str, Any]) -> list
 
 def _iq_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """IQ-Learn's rows split by variant (offline, online), in that order."""
-    groups = [
-        [r for r in rows if r.get("algo", "IQ-Learn offline") == a]
-        for a in ("IQ-Learn offline", "IQ-Learn online")
-    ]
+    groups = [[r for r in rows if r["algo"] == a] for a in ("IQ-Learn offline", "IQ-Learn online")]
     return [g for g in groups if g]
 
 
 def _extra_setting(r0: dict[str, Any]) -> str:
-    if r0.get("algo", "IQ-Learn offline") == "IQ-Learn offline":
+    if r0["algo"] == "IQ-Learn offline":
         return f"{r0['grad_steps']} gradient steps, offline, 1 demonstration"
     return f"{r0['env_steps']} env steps, 10 demonstrations" + (
         ", online" if r0["algo"] == "IQ-Learn online" else ""

@@ -73,11 +73,13 @@ def test_continuous_iq_soft_value_from_each_critic_or_their_minimum(pendulum_dem
         critics = learner.core.critics
         with torch.no_grad():
             q1, q2 = critics(torch.cat([obs, act], -1)).squeeze(-1)
-            v = learner._soft_v(critics, obs, act, logp)
+            v = learner._soft_v(critics, obs, act, logp, learner.core.alpha)
         # V = Q - alpha log pi with alpha = 0.5: per critic, or min(Q1, Q2) shared by both
         expected = [q1, q2] if value_q == "each" else [torch.minimum(q1, q2)] * 2
         for got, q in zip(v, expected, strict=True):
             torch.testing.assert_close(got, q - 0.5 * logp)
+    with pytest.raises(ValueError, match="value_q"):
+        IQLearner(pendulum_demos, IQLearnConfig(sac=sac, value_q="max"), "Pendulum-v1", 0)
 
 
 def test_continuous_iq_target_value_uses_and_averages_the_target_critics(pendulum_demos: Dataset) -> None:

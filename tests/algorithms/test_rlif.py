@@ -95,7 +95,7 @@ def test_rlif_trains_through_the_trainer(tmp_path: Path) -> None:
 
 
 def test_rlif_defaults_to_rlpds_critic_ensemble_and_critics_flag_sets_it() -> None:
-    from mimetic.interactive.cli import rlpd_ensemble
+    from mimetic.algorithms.rlif import rlpd_ensemble
 
     sac = Config().sac
     assert (sac.num_critics, sac.target_subset, sac.actor_q, sac.layer_norm) == (10, 2, "mean", True)

@@ -156,6 +156,8 @@ class IQLearner:
         self.config = config
         if config.value_rows not in ("auto", "expert", "all"):
             raise ValueError(f"value_rows must be 'auto', 'expert' or 'all', got '{config.value_rows}'")
+        if config.value_q not in ("each", "min"):
+            raise ValueError(f"value_q must be 'each' or 'min', got '{config.value_q}'")
         early_ending = env_id in ("CartPole-v1", "Acrobot-v1")
         auto = "expert" if config.offline or early_ending else "all"
         self.value_rows = auto if config.value_rows == "auto" else config.value_rows
@@ -292,12 +294,12 @@ class IQLearner:
             a_next, logp_next = core._continuous(next_obs, deterministic=False)
         members = core.critics.members
         q = core.critics(torch.cat([obs, acts], -1)).squeeze(-1)
-        v = self._soft_v(core.critics, obs, a_now, logp_now)
+        v = self._soft_v(core.critics, obs, a_now, logp_now, alpha)
         if cfg.target_value:
             with torch.no_grad():
-                next_v = self._soft_v(core.target_critics, next_obs, a_next, logp_next)
+                next_v = self._soft_v(core.target_critics, next_obs, a_next, logp_next, alpha)
         else:
-            next_v = self._soft_v(core.critics, next_obs, a_next, logp_next)
+            next_v = self._soft_v(core.critics, next_obs, a_next, logp_next, alpha)
         losses: list[torch.Tensor] = []
         terms: dict[str, torch.Tensor] = {}
         for m in range(members):  # each critic gets its own IQ loss, as the authors' double-Q critic
@@ -337,14 +339,19 @@ class IQLearner:
         }
 
     def _soft_v(
-        self, critics: nn.Module, obs: torch.Tensor, act: torch.Tensor, logp: torch.Tensor
+        self,
+        critics: nn.Module,
+        obs: torch.Tensor,
+        act: torch.Tensor,
+        logp: torch.Tensor,
+        alpha: torch.Tensor,
     ) -> torch.Tensor:
         """V(s) = Q(s, a) - alpha log pi(a|s) at a sampled action, per critic ("each") or from
         their minimum, shared by every critic's loss ("min", the authors' `getV`)."""
         q = critics(torch.cat([obs, act], -1)).squeeze(-1)
         if self.config.value_q == "min":
             q = q.min(0, keepdim=True).values.expand_as(q)
-        return q - self.core.alpha * logp
+        return q - alpha * logp
 
     def modules(self) -> dict[str, nn.Module]:
         if self.discrete:

@@ -49,14 +49,18 @@ def _rlpd_sac() -> SACConfig:
     # half); RLIF's batch is 256 with one update per step. On CartPole-v1 (6000 env steps, value rule,
     # 3 seeds) the ensemble ended at 479 +- 8 with the zoo's medium intervener and 340 +- 70 with the
     # low one, against 444 +- 57 and 285 +- 113 with SAC's 2 critics, for 1.7x the wall-clock.
-    return SACConfig(
-        layer_norm=True,
-        learning_starts=256,
-        batch_size=256,
-        num_critics=10,
-        target_subset=2,
-        actor_q="mean",
-    )
+    return rlpd_ensemble(SACConfig(layer_norm=True, learning_starts=256, batch_size=256), 10)
+
+
+def rlpd_ensemble(sac: SACConfig, critics: int) -> SACConfig:
+    """`sac` with RLPD's critic ensemble of `critics` members (Ball et al. 2023): the TD target is the
+    minimum over 2 drawn at random per update and the actor maximizes their mean; 2 critics is SAC's
+    clipped double-Q (minimum over both, for the target and the actor)."""
+    if critics < 2:
+        raise ValueError(f"--critics must be at least 2, got {critics}")
+    if critics == 2:
+        return dataclasses.replace(sac, num_critics=2, target_subset=0, actor_q="min")
+    return dataclasses.replace(sac, num_critics=critics, target_subset=2, actor_q="mean")
 
 
 @dataclass

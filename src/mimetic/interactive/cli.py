@@ -128,17 +128,6 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
         parser.set_defaults(func=_train_interactive)
 
 
-def rlpd_ensemble(sac: Any, critics: int) -> Any:
-    """`sac` with RLPD's critic ensemble of `critics` members (Ball et al. 2023): the TD target is the
-    minimum over 2 drawn at random per update and the actor maximizes their mean; 2 critics is SAC's
-    clipped double-Q (minimum over both, for the target and the actor)."""
-    if critics < 2:
-        raise ValueError(f"--critics must be at least 2, got {critics}")
-    if critics == 2:
-        return dataclasses.replace(sac, num_critics=2, target_subset=0, actor_q="min")
-    return dataclasses.replace(sac, num_critics=critics, target_subset=2, actor_q="mean")
-
-
 def _sizes(text: str) -> tuple[int, ...]:
     from mimetic.runtime.cli import _sizes as parse
 
@@ -183,6 +172,8 @@ def _train_interactive(args: argparse.Namespace) -> int:
             net = dataclasses.replace(config.bc.net, hidden_sizes=args.hidden_sizes)
             fields["bc"] = dataclasses.replace(config.bc, net=net)
         if getattr(args, "critics", None) is not None:
+            from mimetic.algorithms.rlif import rlpd_ensemble
+
             fields["sac"] = rlpd_ensemble(config.sac, args.critics)
         config = dataclasses.replace(config, **fields)
     except (TypeError, ValueError) as err:

@@ -82,12 +82,8 @@ class EnsembleMLP(nn.Module):
     def forward(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
         """Every member's output, or only those at the indices `members` (a random subset, as
         REDQ's and RLPD's targets take), without computing the others."""
-        if members is None:
-            if x.dim() == 2:
-                x = x.unsqueeze(0).expand(self.members, -1, -1)
-            return self.layers(x)
         if x.dim() == 2:
-            x = x.unsqueeze(0).expand(len(members), -1, -1)
+            x = x.unsqueeze(0).expand(self.members if members is None else len(members), -1, -1)
         for layer in self.layers:
             x = layer(x, members) if isinstance(layer, (EnsembleLinear, EnsembleLayerNorm)) else layer(x)
         return x
