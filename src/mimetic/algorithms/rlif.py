@@ -48,7 +48,8 @@ def _rlpd_sac() -> SACConfig:
     # (the offline half of each batch is there from the first step; 256 online rows fill the other
     # half); RLIF's batch is 256 with one update per step. On CartPole-v1 (6000 env steps, value rule,
     # 3 seeds) the ensemble ended at 479 +- 8 with the zoo's medium intervener and 340 +- 70 with the
-    # low one, against 444 +- 57 and 285 +- 113 with SAC's 2 critics, for 1.7x the wall-clock.
+    # low one, against 444 +- 57 and 285 +- 113 with SAC's 2 critics, for 1.7x the wall-clock
+    # (`mimetic sweep sweeps/rlif-critics.yaml`).
     return rlpd_ensemble(SACConfig(layer_norm=True, learning_starts=256, batch_size=256), 10)
 
 
