@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -44,8 +45,10 @@ import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 from grid import Run, add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
+from mimetic import zoo  # noqa: E402
 from mimetic.algorithms import ALGORITHMS  # noqa: E402
 from mimetic.data import save  # noqa: E402
+from mimetic.experts.collect import collect  # noqa: E402
 from mimetic.policies.learned import load as load_policy  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
@@ -62,6 +65,13 @@ IMG = ROOT / "docs" / "img"
 # Pendulum-v1: 48 x 4096 = 196,608 env steps, imitation's long budget (its generator anneals over it:
 # `GENERATOR_ANNEAL_STEPS`).
 BUDGET = {"CartPole-v1": {"rounds": 200, "eval_every": 5}, "Pendulum-v1": {"rounds": 48, "eval_every": 3}}
+# The MuJoCo tasks have no anchor runs: their demonstrations are 10 episodes of the zoo's SAC expert and
+# their reference returns are that expert and uniform random actions on the same 20 eval seeds. One
+# round is the tuned generator's single 512-step rollout: 976 rounds = 499,712 env steps each.
+MUJOCO_BUDGET = {
+    "HalfCheetah-v5": {"rounds": 976, "eval_every": 61},
+    "Hopper-v5": {"rounds": 976, "eval_every": 61},
+}
 TRANSFER_ITERS = {"CartPole-v1": 300, "Pendulum-v1": 30}
 """PPO iterations of the transfer check (CartPole: 300 x 256 = 76,800 steps; Pendulum: 122,880)."""
 THRESHOLDS = (0.5, 0.9)
@@ -70,8 +80,23 @@ IQ_ONLINE_STEPS = 12_000
 SQIL_STEPS = 8_000
 
 
+def budget(task: str) -> dict[str, int]:
+    return {**BUDGET, **MUJOCO_BUDGET}[task]
+
+
+@functools.cache
+def reference(task: str) -> tuple[float, float]:
+    """(expert, random) mean returns on the 20 eval seeds: the anchors' recorded ones, or for tasks they
+    did not run, the zoo's expert and uniform random actions measured here with the same protocol."""
+    if task in anchors.recorded_tasks():
+        return anchors.reference(task)
+    ep = anchors.evalproto()
+    expert = anchors.evaluate(zoo.load(task), task)["mean"]
+    return float(expert), float(ep.evaluate_random(task)["mean"])
+
+
 def normalized(ret: float, task: str) -> float:
-    expert, rand = anchors.reference(task)
+    expert, rand = reference(task)
     return (ret - rand) / (expert - rand)
 
 
@@ -81,10 +106,15 @@ def score(policy: Any, task: str) -> float:
 
 # ---- runs: grids of `mimetic train` runs, as sweeps -----------------------------------------------
 def demo_file(task: str, folder: Path, episodes: int | None = None) -> Path:
-    """The anchors' demonstrations (all, or the first `episodes`) as an npz for `--dataset`."""
+    """The anchors' demonstrations (all, or the first `episodes`) as an npz for `--dataset`; for a task
+    they did not run, 10 episodes of the zoo's expert from the anchors' demonstration seed."""
     path = folder / f"demos-{task}-{episodes or 'all'}.npz"
     if not path.exists():
-        save(anchors.dataset(task, episodes), path, format="npz")
+        if task in MUJOCO_BUDGET:
+            data = collect(zoo.load(task), task, episodes=episodes or 10, seed=anchors.evalproto().DEMO_SEED)
+        else:
+            data = anchors.dataset(task, episodes)
+        save(data, path, format="npz")
     return path
 
 
@@ -104,25 +134,51 @@ def run_task(
 ) -> tuple[list[dict[str, Any]], ...]:
     """GAIL, AIRL and PPO alone (the overhead's baseline: the same PPO, the same env steps, the env's
     reward) on `task`, as one sweep; then AIRL's transfer checks. Returns (rows, rl_alone)."""
-    budget = BUDGET[task]
-    spec = {
-        "algorithms": ["gail", "airl", "ppo"],
-        "envs": [task],
+    spec = grid_spec([task], ["gail", "airl", "ppo"], seeds, work)
+    return rows_of(run_grid(spec, work / f"adversarial-{task}", options), work, options)
+
+
+def run_mujoco(seeds: list[int], work: Path, options: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
+    """The MuJoCo rows: GAIL on every seed, AIRL and PPO alone on the first (each run is ~10 minutes of
+    CPU here; AIRL did not learn on HalfCheetah-v5 in the runs that chose its preset, see the doc), both
+    tasks in one sweep each so the trials fill every worker."""
+    tasks = list(MUJOCO_BUDGET)
+    gail = run_grid(grid_spec(tasks, ["gail"], seeds, work), work / "adversarial-mujoco-gail", options)
+    rest = run_grid(
+        grid_spec(tasks, ["airl", "ppo"], seeds[:1], work), work / "adversarial-mujoco-rest", options
+    )
+    return rows_of([*gail, *rest], work, options)
+
+
+def grid_spec(tasks: list[str], algorithms: list[str], seeds: list[int], work: Path) -> dict[str, Any]:
+    """The sweep of `algorithms` x `tasks` x `seeds` on each task's demonstrations and budget."""
+    rounds, eval_every = budget(tasks[0])["rounds"], budget(tasks[0])["eval_every"]
+    if any(budget(t) != budget(tasks[0]) for t in tasks):
+        raise ValueError(f"one sweep runs one budget; {tasks} have different ones")
+    return {
+        "algorithms": algorithms,
+        "envs": tasks,
         "seeds": seeds,
-        "dataset": str(demo_file(task, work)),
-        "steps": budget["rounds"],
+        "datasets": {t: [str(demo_file(t, work))] for t in tasks},
+        "steps": rounds,
         "args": {
-            "eval-every": budget["eval_every"],
+            "eval-every": eval_every,
             "eval-episodes": 20,
-            "checkpoint-every": budget["rounds"],
+            "checkpoint-every": rounds,
             "no-report": True,
             "no-tensorboard": True,
         },
-        "algorithm_args": {"ppo": {"eval-every": 0}},
+        "algorithm_args": {"ppo": {"eval-every": 0}} if "ppo" in algorithms else {},
     }
+
+
+def rows_of(runs: list[Run], work: Path, options: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
+    """Each adversarial run's scores, curve and times to the target scores (AIRL's transfer check where
+    the task has one), and PPO alone's clocks. Returns (rows, rl_alone)."""
     rows, rl_alone = [], []
-    for run in run_grid(spec, work / f"adversarial-{task}", options):
-        seed = run.trial.seed
+    for run in runs:
+        seed, task = run.trial.seed, run.trial.env
+        assert task is not None
         if run.trial.algorithm == "ppo":
             rl_alone.append({"task": task, "seed": seed, **_clock(run)})
             continue
@@ -148,11 +204,11 @@ def run_task(
             "best_normalized": max(c["normalized"] for c in curve),
             "curve": curve,
         }
-        for t in (*THRESHOLDS, imitation_best(algo, task)):
+        for t in targets(algo, task):
             hit = next((c for c in curve if c["normalized"] >= t), None)
             row[f"wall_to_{t:.3f}"] = None if hit is None else hit["wall_s"]
             row[f"cpu_to_{t:.3f}"] = None if hit is None else hit["cpu_s"]
-        if algo == "AIRL":
+        if algo == "AIRL" and task in TRANSFER_ITERS:
             row["transfer"] = transfer(task, seed, run.run_dir / "reward", work, options)
         print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
         rows.append(row)
@@ -303,10 +359,17 @@ def anchor_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def imitation_best(algo: str, task: str) -> float:
-    """imitation's best mean normalized score for this algorithm and task (docs or long budget)."""
+def imitation_best(algo: str, task: str) -> float | None:
+    """imitation's best mean normalized score for this algorithm and task (docs or long budget); None
+    where it has no runs."""
     rows = [r for r in anchor_rows() if r["algo"].split("_")[0] == algo and r["task"] == task]
-    return max(r["normalized_mean"] for r in rows)
+    return max((r["normalized_mean"] for r in rows), default=None)
+
+
+def targets(algo: str, task: str) -> tuple[float, ...]:
+    """The scores whose time to reach is reported: the fixed ones and imitation's best, where it has one."""
+    best = imitation_best(algo, task)
+    return THRESHOLDS if best is None else (*THRESHOLDS, best)
 
 
 def imitation_time_to(algo: str, task: str, target: float, clock: str = "wall") -> float | None:
@@ -323,7 +386,7 @@ def imitation_time_to(algo: str, task: str, target: float, clock: str = "wall") 
 # ---- aggregation, plots, docs ---------------------------------------------------------------------
 def aggregate(rows: list[dict[str, Any]], rl_alone: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
-    for task in BUDGET:
+    for task in {**BUDGET, **MUJOCO_BUDGET}:
         for algo in ("GAIL", "AIRL"):
             mine = [r for r in rows if r["algo"] == algo and r["task"] == task]
             if not mine:
@@ -342,7 +405,7 @@ def aggregate(rows: list[dict[str, Any]], rl_alone: list[dict[str, Any]]) -> lis
                 "cpu_s_mean": round(float(np.mean([r["cpu_s"] for r in mine])), 2),
                 "imitation_best": best,
             }
-            for t in (*THRESHOLDS, best):
+            for t in targets(algo, task):
                 for clock in ("wall", "cpu"):
                     times = [r[f"{clock}_to_{t:.3f}"] for r in mine]
                     entry[f"{clock}_to_{t:.3f}"] = (
@@ -370,7 +433,7 @@ def plot_curves(result: dict[str, Any]) -> list[str]:
     import matplotlib.pyplot as plt
 
     written = []
-    for task in BUDGET:
+    for task in {**BUDGET, **MUJOCO_BUDGET}:
         rows = [r for r in result["rows"] if r["task"] == task]
         if not rows:
             continue
@@ -396,13 +459,15 @@ def plot_curves(result: dict[str, Any]) -> list[str]:
                     mfc="white",
                     capsize=3,
                 )
-            ax.plot([], [], "s", color=color, mfc="white", label=f"imitation {algo} (docs / long budget)")
+            if any(a["task"] == task for a in result["anchors"]):
+                ax.plot([], [], "s", color=color, mfc="white", label=f"imitation {algo} (docs / long budget)")
         ax.axhline(1.0, color="gray", lw=0.8, ls="--")
         ax.axhline(0.0, color="gray", lw=0.8, ls=":")
         ax.set_xscale("log")
         ax.set_xlabel("training CPU time, s (one thread; log scale)")
         ax.set_ylabel("expert-normalized score")
-        ax.set_title(f"{task}: GAIL and AIRL, mimetic vs imitation 1.0.1")
+        peer = " vs imitation 1.0.1" if any(a["task"] == task for a in result["anchors"]) else ""
+        ax.set_title(f"{task}: GAIL and AIRL, mimetic{peer}")
         ax.legend(fontsize=7, loc="upper left")
         fig.tight_layout()
         IMG.mkdir(parents=True, exist_ok=True)
@@ -438,6 +503,7 @@ def write_doc(result: dict[str, Any]) -> None:
         "task's tuned PPO). imitation numbers are its recorded runs (docs budget 16,384 env steps, long budget "
         "196,608). Mean ± std over seeds; the final score is the last evaluation of the budget.",
         "",
+        *_mujoco_header(result),
         "| library | algo | task | seeds | env steps | final normalized score | best eval | wall-clock s | CPU s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -464,15 +530,16 @@ def write_doc(result: dict[str, Any]) -> None:
     ]
     for a in result["aggregate"]:
         # imitation's best is a target of its own only when it is above the fixed ones
-        extra = (a["imitation_best"],) if a["imitation_best"] > THRESHOLDS[0] else ()
+        best = a["imitation_best"]
+        extra = (best,) if best is not None and best > THRESHOLDS[0] else ()
         for t in (*THRESHOLDS, *extra):
             ours, theirs = a[f"cpu_to_{t:.3f}"], a[f"imitation_cpu_to_{t:.3f}"]
             label = f"{t:.2f}" if t in THRESHOLDS else f"{t:.2f} (imitation's best)"
             speed = f"{theirs / ours:.1f}x" if ours and theirs else "–"
+            peer = "no run" if best is None else f"{_t(a[f'imitation_wall_to_{t:.3f}'])} / {_t(theirs)}"
             lines.append(
                 f"| {a['algo']} | {a['task']} | {label} | {_t(a[f'wall_to_{t:.3f}'])} / {_t(ours)} "
-                f"({a[f'seeds_reaching_{t:.3f}']}/{a['seeds']}) | {_t(a[f'imitation_wall_to_{t:.3f}'])} / {_t(theirs)} "
-                f"| {speed} |"
+                f"({a[f'seeds_reaching_{t:.3f}']}/{a['seeds']}) | {peer} | {speed} |"
             )
     lines += [
         "",
@@ -532,6 +599,27 @@ def write_doc(result: dict[str, Any]) -> None:
     write_section(DOC, start, end, "\n".join(lines))
 
 
+def _mujoco_header(result: dict[str, Any]) -> list[str]:
+    """How the MuJoCo rows were made, when they are in the results (they are run on their own: --mujoco)."""
+    run = result.get("mujoco_run")
+    if not run:
+        return []
+    refs = "; ".join(
+        f"{t}: expert {r['expert']:.0f}, random {r['random']:.0f}" for t, r in run["reference"].items()
+    )
+    steps = ", ".join(f"{t} {b['rounds'] * 512:,}" for t, b in run["budget"].items())
+    return [
+        f"MuJoCo rows (no imitation runs exist for them): `{run['command'].strip()}` · {run['date']} · "
+        f"{run['max_concurrent'] or 'one per core'} trials at once, {run['total_wall_s']:.0f} s in all. Data: 10 "
+        "episodes of the zoo's SAC expert (`mimetic.zoo`, env seed 12345 as the anchors' demonstrations); the "
+        f"reference returns are that expert and uniform random actions on the same 20 eval seeds ({refs}). "
+        "The generator is the task's tuned PPO (`ppo_preset`: rl-baselines3-zoo's MuJoCo settings, one env x 512 "
+        "steps, observation and reward normalization) and the discriminator has a gradient penalty of 10 "
+        f"(`DISC_GRAD_PENALTY`). Env steps: {steps}; AIRL's transfer check was not run here.",
+        "",
+    ]
+
+
 def goals(result: dict[str, Any]) -> list[str]:
     out = []
     for a in result["aggregate"]:
@@ -567,19 +655,23 @@ def write_papers_rows(result: dict[str, Any]) -> None:
     def agg(algo: str) -> str:
         parts = []
         for a in (x for x in result["aggregate"] if x["algo"] == algo):
-            ours = a[f"cpu_to_{a['imitation_best']:.3f}"]
-            theirs = a[f"imitation_cpu_to_{a['imitation_best']:.3f}"]
             text = (
                 f"{a['task']}: {a['normalized_mean']:.2f} ± {a['normalized_std']:.2f} after {a['env_steps']} env steps "
-                f"in {a['cpu_s_mean']:.1f} CPU s (imitation 1.0.1's best {a['imitation_best']:.2f}"
-                + (f" in {theirs:.1f} CPU s" if theirs is not None else "")
-                + (
-                    f"; mimetic reached it in {ours:.1f} CPU s"
-                    if ours is not None
-                    else "; mimetic did not reach it on every seed"
-                )
-                + ")"
+                f"in {a['cpu_s_mean']:.1f} CPU s"
             )
+            best = a["imitation_best"]
+            if best is not None:
+                ours, theirs = a[f"cpu_to_{best:.3f}"], a[f"imitation_cpu_to_{best:.3f}"]
+                text += (
+                    f" (imitation 1.0.1's best {best:.2f}"
+                    + (f" in {theirs:.1f} CPU s" if theirs is not None else "")
+                    + (
+                        f"; mimetic reached it in {ours:.1f} CPU s"
+                        if ours is not None
+                        else "; mimetic did not reach it on every seed"
+                    )
+                    + ")"
+                )
             if "transfer_normalized_mean" in a:
                 text += f", transfer to a fresh PPO agent {a['transfer_normalized_mean']:.2f}"
             parts.append(text)
@@ -639,6 +731,12 @@ def main() -> None:
         action="store_true",
         help="rerun the IQ-Learn and SQIL rows only, keeping the GAIL/AIRL rows of the saved results JSON",
     )
+    parser.add_argument(
+        "--mujoco",
+        action="store_true",
+        help=f"run the MuJoCo rows only ({', '.join(MUJOCO_BUDGET)}; no anchor runs exist for them), keeping "
+        "every other row of the saved results JSON",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     # one trial at a time by default: wall-clock against imitation's is the point
     add_sweep_args(parser, max_concurrent=1)
@@ -661,17 +759,24 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     rl_alone: list[dict[str, Any]] = []
     options = sweep_options(args)
-    saved = json.loads(RESULTS.read_text()) if args.extras_only else {}
+    keep_saved = args.extras_only or args.mujoco
+    saved = json.loads(RESULTS.read_text()) if keep_saved else {}
+    tasks = list(MUJOCO_BUDGET) if args.mujoco else [] if args.extras_only else args.tasks
     with work_dir(args) as work:
-        for task in [] if args.extras_only else args.tasks:
+        for task in [] if args.mujoco else tasks:
             task_rows, task_rl = run_task(task, args.seeds, work, options)
             rows += task_rows
             rl_alone += task_rl
-        if args.extras_only:
-            rows, rl_alone = saved["rows"], saved["rl_alone"]
-        iq = [] if args.no_extras else run_iq_offline(args.seeds, work, options)
-        iq += [] if args.no_extras else run_iq_online(args.seeds, work, options)
-        sqil = [] if args.no_extras else run_sqil(args.seeds, work, options)
+        if args.mujoco:
+            rows, rl_alone = run_mujoco(args.seeds, work, options)
+        if keep_saved:
+            # the rerun tasks' rows replace their saved ones; every other row stays
+            rows += [r for r in saved["rows"] if r["task"] not in tasks]
+            rl_alone += [r for r in saved["rl_alone"] if r["task"] not in tasks]
+        extras = not (args.no_extras or args.mujoco)
+        iq = run_iq_offline(args.seeds, work, options) if extras else saved.get("iq_learn", [])
+        iq += run_iq_online(args.seeds, work, options) if extras else []
+        sqil = run_sqil(args.seeds, work, options) if extras else saved.get("sqil", [])
     result: dict[str, Any] = {
         "benchmark": "adversarial",
         "date": dt.date.today().isoformat(),
@@ -695,13 +800,28 @@ def main() -> None:
         "anchors": [r for r in anchor_rows() if r["task"] in args.tasks],
         "iq_learn": iq,
         "sqil": sqil,
-        "not_run": "HalfCheetah-v5 and Hopper-v5: the imitation anchor has no runs (nor demonstration files) for "
-        "them (anchors/README.md, 'HalfCheetah was not run'), so there is nothing to compare against on this "
-        "machine; Hopper-v5 has no zoo expert either.",
+        "not_run": "imitation's GAIL and AIRL on HalfCheetah-v5 and Hopper-v5: the anchor has no runs (nor "
+        "demonstration files) for them (anchors/README.md, 'HalfCheetah was not run'), so the MuJoCo rows have no "
+        "peer numbers; running imitation there ourselves (about 500k env steps per seed) is left for later.",
     }
-    if args.extras_only:
-        # the GAIL/AIRL rows, their plots and their run's header stay those of the saved run
-        result["extras_run"] = {k: result[k] for k in ("date", "command", "machine", "total_wall_s")}
+    if args.mujoco:
+        result["mujoco_run"] = {
+            **{k: result[k] for k in ("date", "command", "machine", "load_average_after", "total_wall_s")},
+            "budget": MUJOCO_BUDGET,
+            "max_concurrent": args.max_concurrent,
+            "reference": {
+                t: dict(zip(("expert", "random"), reference(t), strict=True)) for t in MUJOCO_BUDGET
+            },
+            "configs": {f"{a}/{t}": _config_json(a, t) for a in ("gail", "airl") for t in MUJOCO_BUDGET},
+        }
+    elif "mujoco_run" in saved:
+        result["mujoco_run"] = saved["mujoco_run"]
+    if keep_saved:
+        if args.extras_only:
+            result["extras_run"] = {k: result[k] for k in ("date", "command", "machine", "total_wall_s")}
+        elif "extras_run" in saved:
+            result["extras_run"] = saved["extras_run"]
+        # the classic GAIL/AIRL rows' header stays that of the run that made them
         for key in (
             "date",
             "command",

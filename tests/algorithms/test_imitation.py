@@ -255,3 +255,23 @@ def test_generator_ppo_anneals_only_where_the_table_says() -> None:
         for name in ("gail", "airl"):
             assert ALGORITHMS.get(name).default_config(env_id).ppo == expected
     assert GENERATOR_ANNEAL_STEPS["Pendulum-v1"] == 48 * 4 * 1024  # imitation's long budget, 48 rounds
+
+
+def test_adversarial_presets_on_mujoco() -> None:
+    from mimetic.algorithms.adversarial import DISC_GRAD_PENALTY
+
+    for env_id in ("HalfCheetah-v5", "Hopper-v5"):
+        for name in ("gail", "airl"):
+            assert (
+                ALGORITHMS.get(name).default_config(env_id).grad_penalty == DISC_GRAD_PENALTY[env_id] == 10.0
+            )
+    for name in ("gail", "airl"):  # the classic tasks keep their measured settings: no penalty
+        assert ALGORITHMS.get(name).default_config("Pendulum-v1").grad_penalty == 0.0
+    hopper, cheetah = (ALGORITHMS.get("airl").default_config(e) for e in ("Hopper-v5", "HalfCheetah-v5"))
+    # Hopper ends when it falls: its generator reward must stay positive, or falling early pays
+    assert (hopper.generator_reward, hopper.export_transform, hopper.state_only) == (
+        "softplus",
+        "softplus",
+        True,
+    )
+    assert (cheetah.generator_reward, cheetah.state_only) == ("logit", True)

@@ -159,3 +159,19 @@ def test_act_log_probs_match_the_training_forward() -> None:
             std = learner.net._log_std.exp()  # type: ignore[union-attr]
             logp = torch.distributions.Normal(out, std).log_prob(raw).sum(-1)
         np.testing.assert_allclose(extras["log_prob"], logp.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_mujoco_preset_normalizes_and_starts_narrow() -> None:
+    # rl-baselines3-zoo's MuJoCo PPO: one env x 512 steps, VecNormalize-style observation and return
+    # scaling, log-std starting at -2; one rollout and update on HalfCheetah-v5 exercise all of it
+    cfg = ppo_preset("HalfCheetah-v5")
+    assert (cfg.num_envs, cfg.rollout_steps, cfg.hidden_sizes, cfg.activation) == (1, 512, (256, 256), "relu")
+    collector = VecCollector("HalfCheetah-v5", cfg.num_envs, seed=0)
+    learner = PPO(cfg, collector.single_observation_space, collector.single_action_space, seed=0)
+    assert learner.net._log_std is not None
+    assert torch.allclose(learner.net._log_std, torch.full_like(learner.net._log_std, -2.0))
+    learner.update(collector.rollout(learner.act, cfg.rollout_steps))
+    assert learner.obs_rms is not None and learner.ret_rms is not None
+    assert learner.obs_rms.count > 512 and learner.ret_rms.count > 512
+    for env_id in ("Hopper-v5", "Walker2d-v5"):
+        assert ppo_preset(env_id).normalize_obs and ppo_preset(env_id).init_log_std == -2.0

@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mimetic.algorithms.adversarial import AdversarialConfig, AdversarialLearner, generator_ppo
+from mimetic.algorithms.adversarial import (
+    DISC_GRAD_PENALTY,
+    AdversarialConfig,
+    AdversarialLearner,
+    generator_ppo,
+)
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.data.dataset import Dataset
 
@@ -24,8 +29,9 @@ class GAILConfig(AdversarialConfig):
 def gail_preset(env_id: str) -> GAILConfig:
     """The generator is the env's tuned PPO (`generator_ppo`: rl-baselines3-zoo's settings, annealed on
     Pendulum), as the GAIL paper took its generator's settings from RL (TRPO with the RL settings, Ho &
-    Ermon 2016, Section 6)."""
-    return GAILConfig(ppo=generator_ppo(env_id))
+    Ermon 2016, Section 6). The MuJoCo tasks add a gradient penalty on the discriminator
+    (`DISC_GRAD_PENALTY`, which says what it fixed)."""
+    return GAILConfig(ppo=generator_ppo(env_id), grad_penalty=DISC_GRAD_PENALTY.get(env_id, 0.0))
 
 
 @ALGORITHMS.register("gail")
