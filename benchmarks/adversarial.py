@@ -759,8 +759,9 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     rl_alone: list[dict[str, Any]] = []
     options = sweep_options(args)
+    # rows this run does not redo stay as saved: the MuJoCo rows across a classic rerun, and so on
     keep_saved = args.extras_only or args.mujoco
-    saved = json.loads(RESULTS.read_text()) if keep_saved else {}
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     tasks = list(MUJOCO_BUDGET) if args.mujoco else [] if args.extras_only else args.tasks
     with work_dir(args) as work:
         for task in [] if args.mujoco else tasks:
@@ -769,10 +770,9 @@ def main() -> None:
             rl_alone += task_rl
         if args.mujoco:
             rows, rl_alone = run_mujoco(args.seeds, work, options)
-        if keep_saved:
-            # the rerun tasks' rows replace their saved ones; every other row stays
-            rows += [r for r in saved["rows"] if r["task"] not in tasks]
-            rl_alone += [r for r in saved["rl_alone"] if r["task"] not in tasks]
+        # the rerun tasks' rows replace their saved ones; every other row stays
+        rows += [r for r in saved.get("rows", []) if r["task"] not in tasks]
+        rl_alone += [r for r in saved.get("rl_alone", []) if r["task"] not in tasks]
         extras = not (args.no_extras or args.mujoco)
         iq = run_iq_offline(args.seeds, work, options) if extras else saved.get("iq_learn", [])
         iq += run_iq_online(args.seeds, work, options) if extras else []
@@ -816,11 +816,11 @@ def main() -> None:
         }
     elif "mujoco_run" in saved:
         result["mujoco_run"] = saved["mujoco_run"]
+    if args.extras_only:
+        result["extras_run"] = {k: result[k] for k in ("date", "command", "machine", "total_wall_s")}
+    elif "extras_run" in saved and not extras:
+        result["extras_run"] = saved["extras_run"]
     if keep_saved:
-        if args.extras_only:
-            result["extras_run"] = {k: result[k] for k in ("date", "command", "machine", "total_wall_s")}
-        elif "extras_run" in saved:
-            result["extras_run"] = saved["extras_run"]
         # the classic GAIL/AIRL rows' header stays that of the run that made them
         for key in (
             "date",
