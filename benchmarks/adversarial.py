@@ -180,7 +180,8 @@ def rows_of(runs: list[Run], work: Path, options: dict[str, Any]) -> tuple[list[
         seed, task = run.trial.seed, run.trial.env
         assert task is not None
         if run.trial.algorithm == "ppo":
-            rl_alone.append({"task": task, "seed": seed, **_clock(run)})
+            # its score on the env's own reward: the generator's ceiling at this budget
+            rl_alone.append({"task": task, "seed": seed, **_clock(run), "normalized": final_score(run, task)})
             continue
         curve = [
             {
@@ -417,6 +418,10 @@ def aggregate(rows: list[dict[str, Any]], rl_alone: list[dict[str, Any]]) -> lis
                 entry["rl_alone_cpu_s_mean"] = round(float(np.mean([b["cpu_s"] for b in base])), 2)
                 entry["rl_alone_wall_s_mean"] = round(float(np.mean([b["wall_s"] for b in base])), 2)
                 entry["overhead_cpu"] = round(entry["cpu_s_mean"] / entry["rl_alone_cpu_s_mean"], 2)
+                scored = [b["normalized"] for b in base if "normalized" in b]
+                if scored:
+                    entry["rl_alone_normalized_mean"] = round(float(np.mean(scored)), 3)
+                    entry["rl_alone_seeds"] = len(scored)
             transfers = [r["transfer"]["normalized"] for r in mine if "transfer" in r]
             if transfers:
                 entry["transfer_normalized_mean"] = round(float(np.mean(transfers)), 3)
@@ -544,11 +549,12 @@ def write_doc(result: dict[str, Any]) -> None:
     lines += [
         "",
         "Overhead of the adversarial loop: CPU seconds of GAIL/AIRL over the same PPO on the same env steps with "
-        "the env's reward (goal: at most 1.5x). AIRL transfer: a fresh PPO agent (seed + 100) trained on the "
+        "the env's reward (goal: at most 1.5x); where measured, that PPO's own final normalized score, the "
+        "generator's ceiling at the budget. AIRL transfer: a fresh PPO agent (seed + 100) trained on the "
         "exported reward only, scored on the true return.",
         "",
-        "| algo | task | adversarial CPU s | PPO alone CPU s | overhead | AIRL transfer (PPO env steps) |",
-        "|---|---|---|---|---|---|",
+        "| algo | task | adversarial CPU s | PPO alone CPU s | overhead | PPO alone's score (seeds) | AIRL transfer (PPO env steps) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for a in result["aggregate"]:
         tr = (
@@ -556,9 +562,14 @@ def write_doc(result: dict[str, Any]) -> None:
             if "transfer_normalized_mean" in a
             else "–"
         )
+        ceiling = (
+            f"{a['rl_alone_normalized_mean']:.2f} ({a['rl_alone_seeds']})"
+            if "rl_alone_normalized_mean" in a
+            else "–"
+        )
         lines.append(
             f"| {a['algo']} | {a['task']} | {a['cpu_s_mean']:.2f} | {a.get('rl_alone_cpu_s_mean', float('nan')):.2f} | "
-            f"{a.get('overhead_cpu', float('nan')):.2f}x | {tr} |"
+            f"{a.get('overhead_cpu', float('nan')):.2f}x | {ceiling} | {tr} |"
         )
     lines += ["", "Goals of issue 7, measured:", ""]
     lines += [f"- {g}" for g in result["goals"]]
@@ -610,7 +621,8 @@ def _mujoco_header(result: dict[str, Any]) -> list[str]:
     steps = ", ".join(f"{t} {b['rounds'] * 512:,}" for t, b in run["budget"].items())
     return [
         f"MuJoCo rows (no imitation runs exist for them): `{run['command'].strip()}` · {run['date']} · "
-        f"{run['max_concurrent'] or 'one per core'} trials at once, {run['total_wall_s']:.0f} s in all. Data: 10 "
+        f"{run['max_concurrent'] or 'one per core'} trials at once, {run['total_wall_s']:.0f} s for the command (a rerun "
+        "reuses the finished trials of its --work-dir and only scores them). Data: 10 "
         "episodes of the zoo's SAC expert (`mimetic.zoo`, env seed 12345 as the anchors' demonstrations); the "
         f"reference returns are that expert and uniform random actions on the same 20 eval seeds ({refs}). "
         "The generator is the task's tuned PPO (`ppo_preset`: rl-baselines3-zoo's MuJoCo settings, one env x 512 "
