@@ -686,6 +686,9 @@ def write_papers_rows(result: dict[str, Any]) -> None:
                 )
             if "transfer_normalized_mean" in a:
                 text += f", transfer to a fresh PPO agent {a['transfer_normalized_mean']:.2f}"
+            run = result.get("mujoco_run")
+            if a["task"] in MUJOCO_BUDGET and run:  # run on their own, with their own command and date
+                text += f" (`{run['command'].strip()}`, {run['date']})"
             parts.append(text)
         return "; ".join(parts) or "not run"
 
