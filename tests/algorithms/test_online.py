@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import mimetic
+from mimetic.algorithms.online import ppo_progress
 from mimetic.cli import main
 from mimetic.policies.learned import load
 from mimetic.rl.ppo import PPOConfig
@@ -67,6 +70,43 @@ def test_train_ppo_cli_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "trained 6 steps" in capsys.readouterr().out
     assert main(["train", "ppo", "--run-dir", str(tmp_path / "x"), "--no-progress"]) == 2
     assert "--env is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "gail"])
+def test_resume_continues_env_steps_and_the_annealing_clock(tmp_path: Path, algorithm: str) -> None:
+    # 2 envs x 16 steps a round, annealed over 6 rounds: stopped after 4 and resumed to 6, the run must
+    # log env steps 160 and 192 for rounds 5 and 6 (not 32 and 64) and end with the annealing clock at
+    # 192 steps, where an uninterrupted run ends, not at 64
+    from safetensors.torch import load_file
+
+    from mimetic.algorithms.gail import GAILConfig
+    from mimetic.experts import collect, scripted_expert
+    from mimetic.runtime.checkpoint import list_checkpoints
+
+    ppo = PPOConfig(
+        num_envs=2, rollout_steps=16, update_epochs=1, minibatch_size=32, anneal_lr=True, total_steps=192
+    )
+    config = ppo if algorithm == "ppo" else GAILConfig(ppo=ppo)
+    data = None if algorithm == "ppo" else collect(scripted_expert("CartPole-v1"), "CartPole-v1", 1)
+    run = tmp_path / "run"
+    trainer = TrainerConfig(steps=4, seed=0, log_every=1, eval_every=0, checkpoint_every=2, progress=False)
+    mimetic.train(algorithm, data, env_id="CartPole-v1", run_dir=run, config=config, trainer=trainer)
+    mimetic.train(algorithm, data, run_dir=run, resume=True, steps=6)
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [int(x["env_steps"]) for x in lines if x["step"] > 4] == [160, 192]
+    _, last = list_checkpoints(run / "checkpoints")[-1]
+    weights = load_file(str(last / "modules.safetensors"))
+    assert int(weights["progress/env_steps"]) == int(weights["progress/ppo_steps_done"]) == 192
+
+
+def test_progress_leaves_counters_alone_for_older_checkpoints() -> None:
+    from types import SimpleNamespace
+
+    collector, core = SimpleNamespace(total_steps=7), SimpleNamespace(steps_done=3)
+    progress = ppo_progress(collector, core)
+    assert {k: int(v) for k, v in progress.state_dict().items()} == {"env_steps": 7, "ppo_steps_done": 3}
+    progress.load_state_dict({"env_steps": torch.tensor(11)})
+    assert (collector.total_steps, core.steps_done) == (11, 3)
 
 
 @pytest.mark.slow

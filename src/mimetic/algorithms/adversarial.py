@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mimetic.algorithms.online import ExportingPolicy, RunningStatsState
+from mimetic.algorithms.online import ExportingPolicy, RunningStatsState, ppo_progress
 from mimetic.algorithms.ppo import export_ppo_policy
 from mimetic.data.dataset import Dataset
 from mimetic.data.errors import DatasetError
@@ -124,6 +124,7 @@ class AdversarialLearner:
             self.core.policy(), lambda: export_ppo_policy(self.core, obs_space), self.exported_reward
         )
         self._stats = RunningStatsState({"obs_rms": self.core.obs_rms, "ret_rms": self.core.ret_rms})
+        self._progress = ppo_progress(self.collector, self.core)
         self.meta = {"env_id": env_id}
 
     # ---- the Trainer protocol ----------------------------------------------------------------
@@ -187,7 +188,12 @@ class AdversarialLearner:
             }
 
     def modules(self) -> dict[str, nn.Module]:
-        return {"actor_critic": self.core.net, "normalizers": self._stats, "discriminator": self.disc}
+        return {
+            "actor_critic": self.core.net,
+            "normalizers": self._stats,
+            "discriminator": self.disc,
+            "progress": self._progress,
+        }
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         opts = {"actor_critic": self.core.optimizer, "discriminator": self.disc_opt}

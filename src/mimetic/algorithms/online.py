@@ -31,6 +31,35 @@ class ExportingPolicy:
         return Path(self._export().save(directory))
 
 
+class Progress(nn.Module):
+    """Integer counters that live on plain objects (a collector's env steps, PPO's annealing clock) as
+    state-dict tensors, so that a resumed run continues them instead of starting again from 0: its
+    metrics' env steps and time-to-score curves stay right, and an annealed step size goes on from where
+    it was. `fields` maps a name to (object, attribute). A checkpoint written before a counter was saved
+    leaves that counter as it is."""
+
+    def __init__(self, fields: dict[str, tuple[Any, str]]) -> None:
+        super().__init__()
+        self.fields = fields
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {
+            name: torch.tensor(int(getattr(obj, attr)), dtype=torch.int64)
+            for name, (obj, attr) in self.fields.items()
+        }
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        for name, (obj, attr) in self.fields.items():
+            if name in state_dict:
+                setattr(obj, attr, int(state_dict[name]))
+        return None
+
+
+def ppo_progress(collector: Any, core: Any) -> Progress:
+    """The counters of an on-policy PPO loop: env steps taken and the steps PPO's annealing has seen."""
+    return Progress({"env_steps": (collector, "total_steps"), "ppo_steps_done": (core, "steps_done")})
+
+
 class RunningStatsState(nn.Module):
     """Exposes `RunningMeanStd` objects to checkpoints: their arrays become state-dict tensors."""
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from mimetic.algorithms.base import ALGORITHMS
-from mimetic.algorithms.online import ExportingPolicy, RunningStatsState
+from mimetic.algorithms.online import ExportingPolicy, RunningStatsState, ppo_progress
 from mimetic.policies.actor import policy_from_actor
 from mimetic.policies.learned import TorchPolicy
 from mimetic.rewards.learned import load_reward
@@ -58,6 +58,7 @@ class PPOTrainerLearner:
         self.core = PPOLearnerCore(config, space, self.collector.single_action_space, seed)
         self.policy = ExportingPolicy(self.core.policy(), lambda: export_ppo_policy(self.core, space))
         self._stats = RunningStatsState({"obs_rms": self.core.obs_rms, "ret_rms": self.core.ret_rms})
+        self._progress = ppo_progress(self.collector, self.core)
 
     @property
     def counters(self) -> dict[str, int]:
@@ -73,7 +74,7 @@ class PPOTrainerLearner:
         return metrics
 
     def modules(self) -> dict[str, nn.Module]:
-        return {"actor_critic": self.core.net, "normalizers": self._stats}
+        return {"actor_critic": self.core.net, "normalizers": self._stats, "progress": self._progress}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"actor_critic": self.core.optimizer}  # type: ignore[dict-item]  # FlatAdam has the same API
