@@ -245,7 +245,8 @@ DISC_GRAD_PENALTY: dict[str, float] = {env_id: 10.0 for env_id in MUJOCO_PPO}
 10 on MuJoCo). Without it, on HalfCheetah-v5 (10 zoo-expert demos, the tuned PPO generator, seed 0) the
 discriminator told the two apart 99.9% of the time within 100k env steps, the generator's reward fell
 to ~0.002 per step and its return stayed near 0 (-72 at 300k); with it, accuracy stayed ~98%, the
-reward ~0.1 per step, and the return climbed 1390 / 2844 / 3558 at 100k / 200k / 300k."""
+reward ~0.1 per step, and the return climbed 1390 / 2844 / 3558 at 100k / 200k / 300k (one-off runs; the
+reproducible numbers are GAIL's MuJoCo rows of `python benchmarks/adversarial.py --mujoco`)."""
 
 
 def generator_ppo(env_id: str) -> PPOConfig:
