@@ -31,40 +31,60 @@ class FiresAt:
         return self.triggered(obs, learner_action, expert_action)
 
 
-def _learner() -> RLIFLearner:
+def _learner(learner_turn: bool = True) -> RLIFLearner:
     sac = SACConfig(layer_norm=True, learning_starts=8, batch_size=8, hidden_sizes=(16, 16))
     config = Config(
         expert="scripted",
         intervention=InterventionConfig(rule="random", random_probability=0.0),
         demo_episodes=1,
         sac=sac,
+        learner_turn=learner_turn,
     )
     return RLIFLearner(config, "Pendulum-v1", seed=0)
 
 
-def test_rewards_and_four_step_takeover_on_a_scripted_trajectory() -> None:
-    learner = _learner()
-    rule = FiresAt(learner, {3, 7, 12})
+def _drive(learner: RLIFLearner, fires_at: set[int]) -> tuple[FiresAt, list[bool], np.ndarray]:
+    """20 env steps with a rule firing when consulted at `fires_at`: the rule, which stored rows
+    hold the expert's action, and the stored rewards."""
+    rule = FiresAt(learner, fires_at)
     learner.intervener = rule
-    expert_acts, stored_acts = [], []
+    expert_acts = []
     for _ in range(20):
         expert_acts.append(learner.expert.act(learner.collector.obs)[0][0])
         learner.env_step()
     rows = learner.online.state_dict()
-    stored_acts = rows["data/acts"][:20]
-    rews = rows["data/rews"][:20]
-    # fires at 3 -> expert drives 3, 4, 5, 6; consulted again at 7 (fires: the takeover continues
-    # through 10 without a learner step in between); consulted 11, fires at 12 -> expert 12..15
-    expert_steps = [3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15]
-    assert rule.consulted == [0, 1, 2, 3, 7, 11, 12, 16, 17, 18, 19]
-    for t in range(20):
-        same = np.allclose(stored_acts[t], expert_acts[t], atol=1e-6)
-        assert same == (t in expert_steps), t
+    by_expert = [bool(np.allclose(rows["data/acts"][t], expert_acts[t], atol=1e-6)) for t in range(20)]
     # the held transition: step 19's reward is decided at step 20, so 19 rows are stored
     assert len(learner.online) == 19
+    return rule, by_expert, rows["data/rews"][:19]
+
+
+def test_rewards_and_four_step_takeover_with_the_learner_turn() -> None:
+    learner = _learner()
+    rule, by_expert, rews = _drive(learner, {3, 8, 14})
+    # fires at 3 -> expert drives 3..6; 7 is the learner's turn (the rule is not asked); fires at
+    # 8 -> expert 8..11; learner's turn at 12; asked at 13, fires at 14 -> expert 14..17; turn at 18
+    assert rule.consulted == [0, 1, 2, 3, 8, 13, 14, 19]
+    expert_steps = [3, 4, 5, 6, 8, 9, 10, 11, 14, 15, 16, 17]
+    assert by_expert == [t in expert_steps for t in range(20)]
     expected = np.zeros(19)
-    expected[[2, 11]] = -1.0  # the learner transitions that led to the takeovers at 3 and 12
-    np.testing.assert_array_equal(rews[:19], expected)
+    expected[[2, 7, 13]] = -1.0  # the learner transitions that led to the takeovers at 3, 8 and 14
+    np.testing.assert_array_equal(rews, expected)
+    assert learner.counters["interventions"] == 3
+    assert learner.counters["expert_steps"] == 12
+
+
+def test_without_the_learner_turn_a_rule_that_fires_again_extends_the_takeover() -> None:
+    learner = _learner(learner_turn=False)
+    rule, by_expert, rews = _drive(learner, {3, 7, 12})
+    # fires at 3 -> expert drives 3, 4, 5, 6; consulted again at 7 (fires: the takeover continues
+    # through 10 without a learner step in between); consulted 11, fires at 12 -> expert 12..15
+    assert rule.consulted == [0, 1, 2, 3, 7, 11, 12, 16, 17, 18, 19]
+    expert_steps = [3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15]
+    assert by_expert == [t in expert_steps for t in range(20)]
+    expected = np.zeros(19)
+    expected[[2, 11]] = -1.0
+    np.testing.assert_array_equal(rews, expected)
     assert learner.counters["interventions"] == 2
     assert learner.counters["expert_steps"] == 12
 
@@ -104,5 +124,10 @@ def test_rlif_defaults_to_rlpds_critic_ensemble_and_critics_flag_sets_it() -> No
     five = rlpd_ensemble(sac, 5)
     assert (five.num_critics, five.target_subset, five.actor_q) == (5, 2, "mean")
     for env_id in ("CartPole-v1", "Pendulum-v1", "Hopper-v5"):
-        preset = mimetic.algorithms.rlif.RLIF.default_config(env_id).sac
+        config = mimetic.algorithms.rlif.RLIF.default_config(env_id)
+        preset = config.sac
         assert (preset.num_critics, preset.target_subset, preset.actor_q) == (10, 2, "mean"), env_id
+        # RLIF's code: no entropy bonus in the TD targets, and the learner's turn after each takeover
+        assert preset.backup_entropy is False and config.learner_turn, env_id
+    # RLPD's target entropy -|A| / 2 where no classic-control preset sets its own
+    assert mimetic.algorithms.rlif.RLIF.default_config("Hopper-v5").sac.target_entropy_scale == 0.5

@@ -17,6 +17,26 @@ def test_takeover_gives_the_expert_four_steps_and_ignores_the_rule_meanwhile() -
     assert control == [False, True, True, True, True, False, True, True, True, True, False, False]
 
 
+def test_a_rule_that_fires_again_extends_the_takeover_without_the_learner_turn() -> None:
+    takeover = Takeover(2)
+    control = [takeover.step(True) for _ in range(6)]
+    assert control == [True] * 6
+
+
+def test_with_the_learner_turn_the_learner_acts_once_after_every_takeover() -> None:
+    takeover = Takeover(2, learner_turn=True)
+    # an intervener that always fires: expert 0..1, learner 2 (the rule is not asked), expert 3..4, ...
+    control = [takeover.step(True) for _ in range(9)]
+    assert control == [True, True, False, True, True, False, True, True, False]
+    # after the learner's turn the rule is asked again: here it stays quiet
+    takeover = Takeover(1, learner_turn=True)
+    control = [takeover.step(f) for f in [True, True, False, False, True]]
+    assert control == [True, False, False, False, True]
+    assert takeover.active  # the learner's turn is due at the next step
+    takeover.reset()
+    assert not takeover.active and not takeover.step(False)
+
+
 def test_takeover_resets_at_episode_end() -> None:
     takeover = Takeover(4)
     assert takeover.step(True) and takeover.active

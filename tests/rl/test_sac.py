@@ -47,6 +47,38 @@ def test_discrete_critic_target_hand_computed() -> None:
     assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
 
 
+def test_without_the_entropy_backup_the_target_is_reward_plus_discounted_min_q() -> None:
+    """RLPD's `backup_entropy=False` (used by RLIF): y = r + gamma (1 - d) min_j Q'_j(s', a'), no -alpha log pi."""
+    cfg = SACConfig(hidden_sizes=(8,), gamma=0.5, autotune=False, init_alpha=5.0, backup_entropy=False)
+    space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    sac = SAC(cfg, BOX_OBS, space, seed=0)
+    obs, next_obs = torch.randn(4, 3), torch.randn(4, 3)
+    acts = torch.rand(4, 2) * 2 - 1
+    rews = torch.tensor([1.0, 0.0, -1.0, 2.0])
+    not_done = torch.tensor([1.0, 1.0, 0.0, 1.0])
+    state = sac.generator.get_state()
+    loss, _ = sac._continuous_critic_loss(obs, acts, rews, next_obs, not_done, sac.alpha)
+    sac.generator.set_state(state)
+    with torch.no_grad():
+        next_act, _ = sac._continuous(next_obs, deterministic=False)
+        q1, q2 = sac.target_critics(torch.cat([next_obs, next_act], -1)).squeeze(-1)
+        target = rews + 0.5 * not_done * torch.minimum(q1, q2)
+        expected = sum(
+            ((q - target) ** 2).mean() for q in sac.critics(torch.cat([obs, acts], -1)).squeeze(-1)
+        )
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
+    # the discrete target drops the entropy term the same way
+    dsac = SAC(cfg, BOX_OBS, gym.spaces.Discrete(2), seed=0)
+    dacts = torch.tensor([0, 1, 1, 0])
+    dloss, _ = dsac._discrete_critic_loss(obs, dacts, rews, next_obs, not_done, dsac.alpha)
+    with torch.no_grad():
+        probs = dsac.actor(next_obs).softmax(-1)
+        d1, d2 = dsac.target_critics(next_obs)
+        dtarget = rews + 0.5 * not_done * (probs * torch.minimum(d1, d2)).sum(-1)
+        dexpected = sum(((q[torch.arange(4), dacts] - dtarget) ** 2).mean() for q in dsac.critics(obs))
+    assert float(dloss.detach()) == pytest.approx(float(dexpected), rel=1e-5)
+
+
 def _random_batch(act_dim: int, rewards: bool, size: int = 32) -> dict[str, np.ndarray]:
     """A minibatch of Gaussian observations (3-d), uniform actions in [-1, 1] and no terminals;
     rewards Gaussian or all zero."""

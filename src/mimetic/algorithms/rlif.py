@@ -8,7 +8,9 @@ gets r = -1, every other transition 0 (`mimetic.interactive.takeover.interventio
 The learner is SAC in the RLPD configuration (Ball et al. 2023): an ensemble of 10 LayerNorm
 critics (TD targets from the minimum of 2 drawn at random) and symmetric sampling, half of each
 minibatch from expert demonstrations whose rewards are zeroed and half from the online buffer
-(`MixedReplay`), one update per env step.
+(`MixedReplay`), one update per env step, and no entropy bonus in the TD target (RLIF's
+`backup_entropy=False`). After each takeover the learner acts one step before the intervener is
+asked again, as in the authors' `train_rlif_main.py`.
 
 One Trainer step is one env step plus one update. Checkpoints hold the networks, the Adam
 states and the counters; the replay buffers and the env are not saved, so a resumed run refills
@@ -50,7 +52,14 @@ def _rlpd_sac() -> SACConfig:
     # 3 seeds) the ensemble ended at 479 +- 8 with the zoo's medium intervener and 340 +- 70 with the
     # low one, against 444 +- 57 and 285 +- 113 with SAC's 2 critics, for 1.7x the wall-clock
     # (`mimetic sweep sweeps/rlif-critics.yaml`).
-    return rlpd_ensemble(SACConfig(layer_norm=True, learning_starts=256, batch_size=256), 10)
+    # RLIF's config (`configs/rlpd_config.py`) also leaves the entropy bonus out of the TD target
+    # (`backup_entropy=False`): with rewards of 0 and -1 only, the bonus would outweigh the -1s and
+    # give every step alive a positive value (on Hopper-v5, mean Q +16 with it, -6 without); RLPD's
+    # target entropy is -|A| / 2.
+    sac = SACConfig(
+        layer_norm=True, learning_starts=256, batch_size=256, backup_entropy=False, target_entropy_scale=0.5
+    )
+    return rlpd_ensemble(sac, 10)
 
 
 def rlpd_ensemble(sac: SACConfig, critics: int) -> SACConfig:
@@ -81,6 +90,10 @@ class Config:
     """Share of each minibatch from the demonstrations (RLPD's symmetric sampling: 0.5)."""
     penalty: float = -1.0
     """Reward of the transition that led to an intervention (RLIF: -1; every other transition: 0)."""
+    learner_turn: bool = True
+    """After each takeover the learner acts one step before the intervener is asked again (RLIF's
+    code). Off: a rule that fires again at once extends the takeover, and an intervener that always
+    fires leaves the learner no transitions of its own (`mimetic.interactive.takeover.Takeover`)."""
     sac: SACConfig = field(default_factory=_rlpd_sac)
     """The SAC learner (LayerNorm critics as in RLPD)."""
 
@@ -126,7 +139,7 @@ class RLIFLearner:
         self.expert = make_expert(config.expert, env_id, config.expert_noise, seed)
         # a prebuilt intervener (a person, or a value rule whose Q was fitted once) replaces the config's
         self.intervener = intervener or build_intervener(config.intervention, env_id, self.action_space, seed)
-        self.takeover = Takeover(config.intervention.takeover_steps)
+        self.takeover = Takeover(config.intervention.takeover_steps, config.learner_turn)
         self.rng = np.random.default_rng([seed, 1])  # the intervener's coin flips
         self.core = SACCore(config.sac, space, self.action_space, seed)
         self.online = ReplayBuffer(config.sac.buffer_size)

@@ -70,6 +70,19 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 help="critic ensemble size (default 10, RLPD's): TD targets take the minimum of 2 drawn "
                 "at random, the actor their mean; 2 is SAC's clipped double-Q",
             )
+            parser.add_argument(
+                "--entropy-backup",
+                action="store_true",
+                default=None,
+                help="put SAC's entropy bonus into the TD targets (RLIF's code leaves it out)",
+            )
+            parser.add_argument(
+                "--no-learner-turn",
+                action="store_true",
+                default=None,
+                help="a rule that fires right after a takeover extends it (default: the learner acts one "
+                "step after each takeover, as in RLIF's code)",
+            )
         else:
             parser.add_argument("--labels", type=int, default=None, help="expert-label budget (default 8000)")
             parser.add_argument(
@@ -153,7 +166,7 @@ def _train_interactive(args: argparse.Namespace) -> int:
     intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
     flags = {
         k: getattr(args, k)
-        for k in [*names, *intervention_names, "hidden_sizes", "critics"]
+        for k in [*names, *intervention_names, "hidden_sizes", "critics", "entropy_backup", "no_learner_turn"]
         if hasattr(args, k)
     }
     if args.resume:
@@ -175,6 +188,10 @@ def _train_interactive(args: argparse.Namespace) -> int:
             from mimetic.algorithms.rlif import rlpd_ensemble
 
             fields["sac"] = rlpd_ensemble(config.sac, args.critics)
+        if getattr(args, "entropy_backup", None):
+            fields["sac"] = dataclasses.replace(fields.get("sac", config.sac), backup_entropy=True)
+        if getattr(args, "no_learner_turn", None):
+            fields["learner_turn"] = False
         config = dataclasses.replace(config, **fields)
     except (TypeError, ValueError) as err:
         raise CliError(str(err)) from None

@@ -16,33 +16,45 @@ class Takeover:
 
     `step(fires)` is called once per env step with the intervener's decision for the learner's
     proposed action and returns whether the expert acts at this step. While a takeover runs, the
-    decision is ignored; a decision that fires on the first step after a takeover extends the
-    expert's control (a new takeover, but no new learner transition in between).
+    decision is ignored. With `learner_turn` off, a decision that fires on the first step after a
+    takeover extends the expert's control (a new takeover, but no new learner transition in
+    between: a person who keeps the controls). With it on, control returns to the learner for
+    one step whatever the decision, as in RLIF's code (`train_rlif_main.py` skips the check on the
+    step a takeover ends): an intervener that would always fire still lets the learner act once
+    every `n_steps + 1` steps, and that step is the transition RLIF labels -1.
     """
 
-    def __init__(self, n_steps: int = 4) -> None:
+    def __init__(self, n_steps: int = 4, learner_turn: bool = False) -> None:
         if n_steps < 1:
             raise ValueError(f"takeover steps must be >= 1, got {n_steps}")
         self.n_steps = n_steps
+        self.learner_turn = learner_turn
         self.remaining = 0
+        self._turn_due = False
 
     @property
     def active(self) -> bool:
-        """Whether the expert acts at the next step regardless of the intervener."""
-        return self.remaining > 0
+        """Whether the next step's control is fixed whatever the intervener decides."""
+        return self.remaining > 0 or self._turn_due
 
     def step(self, fires: bool) -> bool:
         if self.remaining > 0:
             self.remaining -= 1
+            self._turn_due = self.learner_turn and self.remaining == 0
             return True
+        if self._turn_due:
+            self._turn_due = False
+            return False
         if fires:
             self.remaining = self.n_steps - 1
+            self._turn_due = self.learner_turn and self.remaining == 0
             return True
         return False
 
     def reset(self) -> None:
         """An episode ended: control returns to the learner."""
         self.remaining = 0
+        self._turn_due = False
 
 
 def intervention_starts(expert_control: np.ndarray) -> np.ndarray:

@@ -70,6 +70,9 @@ class SACConfig:
     (REDQ, Chen et al. 2021; RLPD: 2 of 10); 0: over all of them (SAC's clipped double-Q)."""
     actor_q: str = "min"
     """What the actor maximizes: "min" over the critics (SAC) or their "mean" (REDQ and RLPD)."""
+    backup_entropy: bool = True
+    """Put the entropy bonus -alpha log pi(a'|s') into the TD target (SAC). RLPD's option to leave it
+    out (Ball et al. 2023), which RLIF uses: with a sparse reward the bonus would dominate Q."""
 
 
 def sac_preset(env_id: str) -> SACConfig:
@@ -206,6 +209,10 @@ class SAC:
             pre_tanh = mean + np.exp(np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)) * noise
         return np.tanh(pre_tanh) * self._np_scale + self._np_bias
 
+    def _backup_alpha(self, alpha: torch.Tensor) -> torch.Tensor:
+        """The temperature the TD target uses: alpha, or 0 without the entropy backup."""
+        return alpha if self.cfg.backup_entropy else torch.zeros_like(alpha)
+
     # ---- one gradient step --------------------------------------------------------------------
     def update(self, batch: dict[str, Any]) -> dict[str, float]:
         obs = torch.as_tensor(np.asarray(batch["obs"], dtype=np.float32).reshape(len(batch["acts"]), -1))
@@ -311,7 +318,7 @@ class SAC:
         size = obs.shape[0]
         next_act, next_logp = self._continuous(next_obs, deterministic=False)
         next_q = self._target_q(torch.cat([next_obs, next_act], -1))
-        target = rews + self.cfg.gamma * not_done * (next_q - alpha * next_logp)
+        target = rews + self.cfg.gamma * not_done * (next_q - self._backup_alpha(alpha) * next_logp)
         saved = self._critic_forward(torch.cat([obs, acts], -1))
         q = saved[-1].squeeze(-1)
         q_mean = float(q.mean())
@@ -380,7 +387,7 @@ class SAC:
         with torch.no_grad():
             next_act, next_logp = self._continuous(next_obs, deterministic=False)
             next_q = self._target_q(torch.cat([next_obs, next_act], -1))
-            target = rews + self.cfg.gamma * not_done * (next_q - alpha * next_logp)
+            target = rews + self.cfg.gamma * not_done * (next_q - self._backup_alpha(alpha) * next_logp)
         q = self.critics(torch.cat([obs, acts], -1)).squeeze(-1)
         return F.mse_loss(q, target.expand_as(q), reduction="none").mean(1).sum(), float(q.mean().detach())
 
@@ -398,7 +405,7 @@ class SAC:
             probs, log_probs = logits.softmax(-1), logits.log_softmax(-1)
             next_q = self._target_q(next_obs)
             # the soft value is an exact expectation over the discrete actions (Christodoulou 2019, eq. 10)
-            next_v = (probs * (next_q - alpha * log_probs)).sum(-1)
+            next_v = (probs * (next_q - self._backup_alpha(alpha) * log_probs)).sum(-1)
             target = rews + self.cfg.gamma * not_done * next_v
         q_all = self.critics(obs)
         q = q_all.gather(2, acts.view(1, -1, 1).expand(q_all.shape[0], -1, 1)).squeeze(-1)
