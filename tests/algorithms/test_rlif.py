@@ -31,7 +31,7 @@ class FiresAt:
         return self.triggered(obs, learner_action, expert_action)
 
 
-def _learner(learner_turn: bool = True) -> RLIFLearner:
+def _learner(learner_turn: bool = False) -> RLIFLearner:
     sac = SACConfig(layer_norm=True, learning_starts=8, batch_size=8, hidden_sizes=(16, 16))
     config = Config(
         expert="scripted",
@@ -60,7 +60,7 @@ def _drive(learner: RLIFLearner, fires_at: set[int]) -> tuple[FiresAt, list[bool
 
 
 def test_rewards_and_four_step_takeover_with_the_learner_turn() -> None:
-    learner = _learner()
+    learner = _learner(learner_turn=True)
     rule, by_expert, rews = _drive(learner, {3, 8, 14})
     # fires at 3 -> expert drives 3..6; 7 is the learner's turn (the rule is not asked); fires at
     # 8 -> expert 8..11; learner's turn at 12; asked at 13, fires at 14 -> expert 14..17; turn at 18
@@ -75,7 +75,7 @@ def test_rewards_and_four_step_takeover_with_the_learner_turn() -> None:
 
 
 def test_without_the_learner_turn_a_rule_that_fires_again_extends_the_takeover() -> None:
-    learner = _learner(learner_turn=False)
+    learner = _learner()
     rule, by_expert, rews = _drive(learner, {3, 7, 12})
     # fires at 3 -> expert drives 3, 4, 5, 6; consulted again at 7 (fires: the takeover continues
     # through 10 without a learner step in between); consulted 11, fires at 12 -> expert 12..15
@@ -127,7 +127,7 @@ def test_rlif_defaults_to_rlpds_critic_ensemble_and_critics_flag_sets_it() -> No
         config = mimetic.algorithms.rlif.RLIF.default_config(env_id)
         preset = config.sac
         assert (preset.num_critics, preset.target_subset, preset.actor_q) == (10, 2, "mean"), env_id
-        # RLIF's code: no entropy bonus in the TD targets, and the learner's turn after each takeover
-        assert preset.backup_entropy is False and config.learner_turn, env_id
+        # takeovers extend when the rule fires again; the entropy bonus stays in the targets
+        assert preset.backup_entropy and not config.learner_turn, env_id
     # RLPD's target entropy -|A| / 2 where no classic-control preset sets its own
     assert mimetic.algorithms.rlif.RLIF.default_config("Hopper-v5").sac.target_entropy_scale == 0.5

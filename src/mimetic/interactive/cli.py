@@ -71,17 +71,18 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 "at random, the actor their mean; 2 is SAC's clipped double-Q",
             )
             parser.add_argument(
-                "--entropy-backup",
+                "--no-entropy-backup",
                 action="store_true",
                 default=None,
-                help="put SAC's entropy bonus into the TD targets (RLIF's code leaves it out)",
+                help="leave SAC's entropy bonus out of the TD targets, as RLIF's code does (default: keep "
+                "it; without it, ending the episode is worth more than any step with a -1 ahead)",
             )
             parser.add_argument(
-                "--no-learner-turn",
+                "--learner-turn",
                 action="store_true",
                 default=None,
-                help="a rule that fires right after a takeover extends it (default: the learner acts one "
-                "step after each takeover, as in RLIF's code)",
+                help="the learner acts one step after each takeover before the rule is asked again, as in "
+                "RLIF's code (default: a rule that fires right after a takeover extends it)",
             )
         else:
             parser.add_argument("--labels", type=int, default=None, help="expert-label budget (default 8000)")
@@ -166,7 +167,7 @@ def _train_interactive(args: argparse.Namespace) -> int:
     intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
     flags = {
         k: getattr(args, k)
-        for k in [*names, *intervention_names, "hidden_sizes", "critics", "entropy_backup", "no_learner_turn"]
+        for k in [*names, *intervention_names, "hidden_sizes", "critics", "no_entropy_backup", "learner_turn"]
         if hasattr(args, k)
     }
     if args.resume:
@@ -188,10 +189,10 @@ def _train_interactive(args: argparse.Namespace) -> int:
             from mimetic.algorithms.rlif import rlpd_ensemble
 
             fields["sac"] = rlpd_ensemble(config.sac, args.critics)
-        if getattr(args, "entropy_backup", None):
-            fields["sac"] = dataclasses.replace(fields.get("sac", config.sac), backup_entropy=True)
-        if getattr(args, "no_learner_turn", None):
-            fields["learner_turn"] = False
+        if getattr(args, "no_entropy_backup", None):
+            fields["sac"] = dataclasses.replace(fields.get("sac", config.sac), backup_entropy=False)
+        if getattr(args, "learner_turn", None):
+            fields["learner_turn"] = True
         config = dataclasses.replace(config, **fields)
     except (TypeError, ValueError) as err:
         raise CliError(str(err)) from None

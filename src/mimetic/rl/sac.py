@@ -71,8 +71,8 @@ class SACConfig:
     actor_q: str = "min"
     """What the actor maximizes: "min" over the critics (SAC) or their "mean" (REDQ and RLPD)."""
     backup_entropy: bool = True
-    """Put the entropy bonus -alpha log pi(a'|s') into the TD target (SAC). RLPD's option to leave it
-    out (Ball et al. 2023), which RLIF uses: with a sparse reward the bonus would dominate Q."""
+    """Put the entropy bonus -alpha log pi(a'|s') into the TD target (SAC). False is RLPD's option
+    (Ball et al. 2023), which RLIF's code sets (`train rlif --no-entropy-backup`)."""
 
 
 def sac_preset(env_id: str) -> SACConfig:
