@@ -150,7 +150,8 @@ def _reference_update(sac: SAC, nets: dict, gen: torch.Generator, batch: dict) -
     with torch.no_grad():
         next_act, next_logp = sample(next_obs)
         next_q = target(torch.cat([next_obs, next_act], -1)).squeeze(-1).min(0).values
-        y = rews + cfg.gamma * not_done * (next_q - alpha * next_logp)
+        backup = alpha if cfg.backup_entropy else 0.0
+        y = rews + cfg.gamma * not_done * (next_q - backup * next_logp)
     q = critics(torch.cat([obs, acts], -1)).squeeze(-1)
     nets["critic_opt"].zero_grad()
     ((q - y) ** 2).mean(1).sum().backward()
@@ -168,14 +169,26 @@ def _reference_update(sac: SAC, nets: dict, gen: torch.Generator, batch: dict) -
             tp.lerp_(p, cfg.tau)
 
 
-@pytest.mark.parametrize(("layer_norm", "clamped"), [(False, False), (False, True), (True, False)])
-def test_update_matches_a_plain_autograd_and_torch_adam_step(layer_norm: bool, clamped: bool) -> None:
+@pytest.mark.parametrize(
+    ("layer_norm", "clamped", "backup"),
+    [
+        (False, False, True),
+        (False, True, True),
+        (True, False, True),
+        (False, False, False),
+        (True, False, False),
+    ],
+)
+def test_update_matches_a_plain_autograd_and_torch_adam_step(
+    layer_norm: bool, clamped: bool, backup: bool
+) -> None:
     """The hand-written path (plain critics) and the autograd path (LayerNorm critics) against a
-    plain autograd step; `clamped` pushes one log-std above its bound to check the clamp's gradient."""
+    plain autograd step; `clamped` pushes one log-std above its bound to check the clamp's gradient;
+    `backup` False leaves the entropy bonus out of both targets."""
     import copy
 
     obs_space = gym.spaces.Box(-np.inf, np.inf, (5,), np.float32)
-    cfg = SACConfig(hidden_sizes=(16, 16), layer_norm=layer_norm)
+    cfg = SACConfig(hidden_sizes=(16, 16), layer_norm=layer_norm, backup_entropy=backup)
     sac = SAC(cfg, obs_space, gym.spaces.Box(-2, 2, (2,), np.float32), seed=0)
     assert sac._hand_written == (not layer_norm)
     if clamped:

@@ -40,16 +40,16 @@ class Takeover:
     def step(self, fires: bool) -> bool:
         if self.remaining > 0:
             self.remaining -= 1
-            self._turn_due = self.learner_turn and self.remaining == 0
-            return True
-        if self._turn_due:
+        elif self._turn_due:
             self._turn_due = False
             return False
-        if fires:
+        elif fires:
             self.remaining = self.n_steps - 1
-            self._turn_due = self.learner_turn and self.remaining == 0
-            return True
-        return False
+        else:
+            return False
+        # the expert acts at this step; if it is the takeover's last, the learner's turn comes next
+        self._turn_due = self.learner_turn and self.remaining == 0
+        return True
 
     def reset(self) -> None:
         """An episode ended: control returns to the learner."""
