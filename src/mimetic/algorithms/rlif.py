@@ -53,9 +53,9 @@ def _rlpd_sac() -> SACConfig:
     # RLIF's config (`configs/rlpd_config.py`) leaves the entropy bonus out of the TD target
     # (`backup_entropy=False`); we keep it. With rewards of 0 and -1 only and terminations that are
     # worth 0, a target without the bonus makes ending the episode the best thing to do: on
-    # CartPole-v1 (value rule, zoo medium, seed 0, 6000 steps) RLIF fell to an eval return of 13
-    # without it; with it the per-step bonus acts as a reward for staying alive. `--no-entropy-backup`
-    # runs the authors' setting. RLPD's target entropy is -|A| / 2.
+    # CartPole-v1 (value rule, zoo medium, 6000 steps, seeds 0-2) RLIF fell to eval returns of
+    # 12.6 / 14.9 / 11.1 without it (479 +- 8 with it); the per-step bonus acts as a reward for
+    # staying alive. `--no-entropy-backup` runs the authors' setting. RLPD's target entropy is -|A| / 2.
     sac = SACConfig(layer_norm=True, learning_starts=256, batch_size=256, target_entropy_scale=0.5)
     return rlpd_ensemble(sac, 10)
 
