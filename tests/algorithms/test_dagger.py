@@ -225,12 +225,13 @@ def test_train_cli_for_interactive_methods(tmp_path: Path, capsys: pytest.Captur
     ]
     assert main(resume) == 0
     assert "trained 9 steps" in capsys.readouterr().out
-    ablation = ["--no-entropy-backup", "--learner-turn", "--critics", "2"]
+    ablation = ["--no-entropy-backup", "--learner-turn", "--critics", "2", "--q-reference", "zoo:medium"]
     rlif_run[1] = str(tmp_path / "rlif-ablation")
     assert main([*rlif, *rlif_run, "--steps", "2", *ablation]) == 0
     saved = json.loads((tmp_path / "rlif-ablation" / "config.json").read_text())["algorithm_config"]
     assert saved["learner_turn"] is True
     assert (saved["sac"]["backup_entropy"], saved["sac"]["num_critics"]) == (False, 2)
+    assert saved["intervention"]["q_reference"] == "zoo:medium"
     bad = [
         "train",
         "rlif",

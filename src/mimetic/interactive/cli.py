@@ -130,7 +130,15 @@ def add_interactive_parsers(algos: Any, add_trainer_args: Any) -> None:
                 "--threshold",
                 type=float,
                 default=None,
-                help="value: Q ratio (0.9); action-distance: distance (0.5)",
+                help="value: Q ratio (0.99 with a shipped critic, 0.9 with a fitted one); "
+                "action-distance: distance (0.5)",
+            )
+            parser.add_argument(
+                "--q-reference",
+                default=None,
+                help="the value rule's judge: zoo (the zoo's shipped SAC critic where the env has one, "
+                "else FQE of the zoo expert), a critic folder (critic.json, from scripts/build_critic.py), "
+                "or an expert spec fitted by FQE (zoo:medium, a policy folder)",
             )
             parser.add_argument(
                 "--takeover-steps",
@@ -164,7 +172,12 @@ def _train_interactive(args: argparse.Namespace) -> int:
         "beta_decay": "beta_decay",
         "num_envs": "num_envs",
     }
-    intervention_names = {"intervener": "rule", "threshold": "threshold", "takeover_steps": "takeover_steps"}
+    intervention_names = {
+        "intervener": "rule",
+        "threshold": "threshold",
+        "takeover_steps": "takeover_steps",
+        "q_reference": "q_reference",
+    }
     flags = {
         k: getattr(args, k)
         for k in [*names, *intervention_names, "hidden_sizes", "critics", "no_entropy_backup", "learner_turn"]
