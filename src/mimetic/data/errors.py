@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,15 @@ def located(file: str | Path | None = None, episode: int | None = None) -> Itera
         yield
     except DatasetError as err:
         raise err.located(file=file, episode=episode) from None
+
+
+def check_format_version(meta: dict[str, Any], file: str | Path, expected: int, what: str) -> None:
+    """Raise a `DatasetError` naming `file` unless its JSON `meta` has `format_version` == `expected`."""
+    if meta.get("format_version") != expected:
+        raise DatasetError(
+            f"unsupported {what} format",
+            file=file,
+            field="format_version",
+            expected=expected,
+            found=meta.get("format_version"),
+        )

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from mimetic.data.errors import DatasetError
+from mimetic.data.errors import DatasetError, check_format_version
 from mimetic.interactive.interveners import QFunction
 from mimetic.nn.ensemble import EnsembleMLP
 
@@ -80,14 +80,7 @@ def load_critic(folder: Path) -> ReferenceAgent:
         meta = json.loads(meta_path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise DatasetError(f"cannot read the reference critic: {err}", file=meta_path) from err
-    if meta.get("format_version") != CRITIC_FORMAT_VERSION:
-        raise DatasetError(
-            "unsupported reference critic format",
-            file=meta_path,
-            field="format_version",
-            expected=CRITIC_FORMAT_VERSION,
-            found=meta.get("format_version"),
-        )
+    check_format_version(meta, meta_path, CRITIC_FORMAT_VERSION, "reference critic")
     critics = EnsembleMLP(
         int(meta["members"]),
         int(meta["obs_dim"]) + int(meta["act_dim"]),

@@ -16,7 +16,7 @@ from gymnasium import spaces
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from mimetic.data.errors import DatasetError
+from mimetic.data.errors import DatasetError, check_format_version
 from mimetic.data.spaces import space_from_dict, space_to_dict
 from mimetic.nn.heads import CategoricalHead, DeterministicHead, GaussianHead, GMMHead, Head
 from mimetic.nn.mlp import mlp
@@ -171,14 +171,7 @@ def load(directory: str | Path) -> TorchPolicy:
             found="no policy.json",
         )
     meta = json.loads(config_path.read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(
-            "unsupported policy format",
-            file=config_path,
-            field="format_version",
-            expected=FORMAT_VERSION,
-            found=meta.get("format_version"),
-        )
+    check_format_version(meta, config_path, FORMAT_VERSION, "policy")
     cls = POLICIES.get(meta["policy"])
     policy = cls.from_description(
         ObsLayout.from_json(meta["obs_layout"]),

@@ -25,7 +25,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from mimetic.data.errors import DatasetError
+from mimetic.data.errors import DatasetError, check_format_version
 from mimetic.rewards.nets import NetSpec, RewardNet, plain_state
 
 FORMAT_VERSION = 1
@@ -157,14 +157,7 @@ def load_reward(directory: str | Path) -> LearnedReward:
         config = json.loads(config_path.read_text())
     except json.JSONDecodeError as err:
         raise DatasetError(f"invalid JSON ({err.msg})", file=config_path) from None
-    if config.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(
-            "unsupported reward format",
-            file=config_path,
-            field="format_version",
-            expected=FORMAT_VERSION,
-            found=config.get("format_version"),
-        )
+    check_format_version(config, config_path, FORMAT_VERSION, "reward")
     for key in ("kind", "nets"):
         if key not in config:
             raise DatasetError("missing field", file=config_path, field=key)
