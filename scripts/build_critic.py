@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -35,10 +36,9 @@ from mimetic import zoo  # noqa: E402
 from mimetic.interactive import reference  # noqa: E402
 from mimetic.policies.learned import load  # noqa: E402
 from mimetic.runtime.checkpoint import list_checkpoints  # noqa: E402
-from mimetic.runtime.trainer import TrainerConfig  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_zoo import FINAL_EPISODES, FINAL_SEED, SELECT_SEED, versions  # noqa: E402
+from build_zoo import FINAL_EPISODES, FINAL_SEED, SELECT_SEED, versions, zoo_trainer  # noqa: E402
 
 SELECT_EPISODES = 10
 
@@ -73,15 +73,10 @@ def main() -> None:
         command += f" --checkpoint-step {args.checkpoint_step}"
     with tempfile.TemporaryDirectory() as tmp:
         run = args.run_dir if args.run_dir is not None else Path(tmp) / "run"
-        trainer = TrainerConfig(
-            steps=args.steps,
-            seed=args.seed,
-            eval_every=args.eval_every,
-            checkpoint_every=args.eval_every,
-            eval_episodes=5,
-            progress=True,
-            tensorboard=False,
-            report=False,
+        # the zoo's settings, so that a rerun of a zoo command trains the same weights (evaluation does
+        # not touch the training's random streams, so fewer episodes change nothing but the log)
+        trainer = replace(
+            zoo_trainer(args.steps, args.seed, args.eval_every), eval_episodes=5, tensorboard=False
         )
         start = time.perf_counter()
         finished = [step for step, _ in list_checkpoints(run / "checkpoints")]
@@ -112,13 +107,11 @@ def export(
         for step, path in list_checkpoints(run / "checkpoints")
         if checkpoint_step in (None, step)
     ]
-    if checkpoint_step is None:
-        select_return, step, best = max(scored, key=lambda s: (s[0], s[1]))
-    else:
-        chosen = [s for s in scored if s[1] == checkpoint_step]
-        if not chosen:
-            raise SystemExit(f"{run} has no checkpoint at step {checkpoint_step}")
-        select_return, step, best = chosen[0]
+    if not scored:
+        raise SystemExit(
+            f"{run} has no checkpoint" + (f" at step {checkpoint_step}" if checkpoint_step else "")
+        )
+    select_return, step, best = max(scored, key=lambda s: (s[0], s[1]))
     final = mimetic.evaluate(load(best / "policy"), env_id, FINAL_EPISODES, FINAL_SEED)
     weights = load_file(str(best / "modules.safetensors"))
     critics = {k.removeprefix("critics/"): v for k, v in weights.items() if k.startswith("critics/")}

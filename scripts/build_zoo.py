@@ -149,15 +149,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         run = args.run_dir if args.run_dir is not None else Path(tmp) / "run"
-        trainer = TrainerConfig(
-            steps=args.steps,
-            seed=args.seed,
-            eval_every=args.eval_every,
-            checkpoint_every=args.eval_every,
-            eval_episodes=10,
-            progress=True,
-            report=False,
-        )
+        trainer = zoo_trainer(args.steps, args.seed, args.eval_every)
         start = time.perf_counter()
         result = mimetic.train(
             args.algo, env_id=args.env, run_dir=run, trainer=trainer, resume=args.resume, **overrides
@@ -220,6 +212,19 @@ def main() -> None:
                 record["wall_clock_note"] = "the last resumed part of the training only"
             (dest / zoo.ENTRY_FILE).write_text(json.dumps(record, indent=2) + "\n")
             print(f"{args.env} {quality}: step {step}, return {final.mean:.1f} ± {final.std:.1f} -> {dest}")
+
+
+def zoo_trainer(steps: int, seed: int, eval_every: int) -> TrainerConfig:
+    """A zoo run's trainer: evaluate on 10 episodes and checkpoint every `eval_every` steps, no report."""
+    return TrainerConfig(
+        steps=steps,
+        seed=seed,
+        eval_every=eval_every,
+        checkpoint_every=eval_every,
+        eval_episodes=10,
+        progress=True,
+        report=False,
+    )
 
 
 def _policy_at(run: Path, step: int) -> Any:
