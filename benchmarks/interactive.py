@@ -58,6 +58,7 @@ import torch  # noqa: E402
 from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
 from grid import Run, add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
+from mimetic import zoo  # noqa: E402
 from mimetic.algorithms.bc import Config as BCConfig  # noqa: E402
 from mimetic.algorithms.dagger import Config as DAggerConfig  # noqa: E402
 from mimetic.algorithms.dagger import DAggerLearner  # noqa: E402
@@ -71,6 +72,7 @@ ANCHORS = anchors.ANCHORS
 RESULTS = ROOT / "benchmarks" / "results" / "interactive.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "img" / "interactive_budget.png"
+PLOT_RLIF_MUJOCO = ROOT / "docs" / "img" / "interactive_rlif_mujoco.png"
 PAPERS = ROOT / "docs" / "papers.md"
 COMMAND = "python benchmarks/interactive.py"
 QUALITIES = ("expert", "medium", "low")
@@ -122,6 +124,14 @@ ANCHOR_ROUNDS: dict[str, dict[str, int]] = {
 Pendulum 200), as its rounds collect complete episodes; 960 gradient steps in all, as before."""
 RLIF_STEPS = 6_000
 EVAL_EPISODES = 10
+MUJOCO = ("Hopper-v5", "Walker2d-v5")
+MUJOCO_RLIF_STEPS = 20_000
+"""The Hopper-v5 probe with a medium intervener first reached its full 1000-step episodes at 20k env
+steps (docs/interactive.md)."""
+MUJOCO_RLIF_EVAL_EVERY = 5_000
+STUDIES = ("budget", "rlif", "rlif-mujoco", "anchor")
+HG_MUJOCO = {"initial_labels": 2000, "labels_per_round": 2000, "max_labels": 14000, "updates_per_round": 1000}
+"""HG-DAgger next to MuJoCo RLIF: about the expert-driven steps of RLIF's 20k (the probe: 12.7k)."""
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -257,6 +267,70 @@ def study_rlif(seeds: list[int], work: Path, options: dict[str, Any]) -> list[di
     return runs
 
 
+def study_rlif_mujoco(seeds: list[int], work: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """RLIF and HG-DAgger on Hopper-v5 and Walker2d-v5 under the value rule judged by the zoo's shipped
+    SAC agent (`--q-reference zoo`: the zoo expert's own critic and actor, threshold 0.99), with the
+    zoo's expert, medium and low policies intervening. One sweep per task and seed, seed-major, so
+    that a `--work-dir` rerun after a stop has whole seeds to show."""
+    runs = []
+    for seed, env_id in [(s, e) for s in seeds for e in MUJOCO]:
+        spec = {
+            "algorithms": ["rlif", "hg-dagger"],
+            "envs": [env_id],
+            "seeds": [seed],
+            "args": {
+                "expert": [f"zoo:{q}" for q in QUALITIES],
+                "intervener": "value",
+                "q-reference": "zoo",
+                "eval-episodes": EVAL_EPISODES,
+                "no-report": True,
+                "no-tensorboard": True,
+            },
+            "algorithm_args": {
+                "rlif": {
+                    "steps": MUJOCO_RLIF_STEPS,
+                    "eval-every": MUJOCO_RLIF_EVAL_EVERY,
+                    "checkpoint-every": MUJOCO_RLIF_EVAL_EVERY,
+                },
+                "hg-dagger": {
+                    "steps": _rounds(HG_MUJOCO) * HG_MUJOCO["updates_per_round"],
+                    **{
+                        k: v
+                        for k, v in _round_args(HG_MUJOCO).items()
+                        if k not in ("no-report", "no-tensorboard")
+                    },
+                },
+            },
+        }
+        for run in run_grid(spec, work / f"rlif-{env_id}-seed{seed}", options):
+            quality = run.params["expert"].removeprefix("zoo:")
+            last = run.metrics()[-1]
+            rlif = run.trial.algorithm == "rlif"
+            row: dict[str, Any] = {
+                "task": env_id,
+                "method": "rlif" if rlif else "hg-dagger (value rule)",
+                "quality": quality,
+                "seed": seed,
+                "final_return": run.evals()[-1]["eval/return_mean"],
+                # the zoo's recorded 50-episode return of the intervener
+                "expert_return": zoo.entry(env_id, quality).return_mean,
+                "interventions": int(last.get("interventions", 0)),
+                "expert_steps": int(last["expert_steps"] if rlif else last["labels"]),
+                "env_steps": int(last["env_steps"]),
+                "wall_s": run.record()["wall_s_last_attempt"],
+                "curve": [
+                    {
+                        "expert_steps": int(r["expert_steps"] if rlif else r["labels"]),
+                        "return": r["eval/return_mean"],
+                    }
+                    for r in run.evals()
+                ],
+            }
+            runs.append(row)
+            print(f"{env_id} {row['method']} {quality} seed {seed}: {row['final_return']:.1f}", flush=True)
+    return runs
+
+
 def study_anchor(seeds: list[int]) -> dict[str, Any]:
     ep = anchors.evalproto()  # the anchors' own evaluation protocol
 
@@ -321,7 +395,7 @@ def study_anchor(seeds: list[int]) -> dict[str, Any]:
 
 
 def aggregate(result: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"budget": [], "rlif": [], "anchor": []}
+    out: dict[str, Any] = {"budget": [], "rlif": [], "rlif-mujoco": [], "anchor": []}
     for task, quality, method in [
         (t, q, m) for t in BUDGETS for q in QUALITIES for m in ("bc", "dagger", "hg-dagger")
     ]:
@@ -373,6 +447,39 @@ def aggregate(result: dict[str, Any]) -> dict[str, Any]:
                     "wall_s_mean": statistics.fmean(r["wall_s"] for r in runs),
                 }
             )
+    for task, quality, method in [
+        (t, q, m) for t in MUJOCO for q in QUALITIES for m in ("rlif", "hg-dagger (value rule)")
+    ]:
+        runs = [
+            r
+            for r in result.get("rlif-mujoco", [])
+            if (r["task"], r["quality"], r["method"]) == (task, quality, method)
+        ]
+        if not runs:
+            continue
+        mean, std = _mean_std([r["final_return"] for r in runs])
+        out["rlif-mujoco"].append(
+            {
+                "task": task,
+                "quality": quality,
+                "method": method,
+                "seeds": len(runs),
+                "final_return_mean": mean,
+                "final_return_std": std,
+                "expert_return_mean": statistics.fmean(r["expert_return"] for r in runs),
+                "interventions_mean": statistics.fmean(r["interventions"] for r in runs),
+                "expert_steps_mean": statistics.fmean(r["expert_steps"] for r in runs),
+                "env_steps": runs[0]["env_steps"],
+                "wall_s_mean": statistics.fmean(r["wall_s"] for r in runs),
+                "curve": [
+                    {
+                        "expert_steps": round(statistics.fmean(r["curve"][i]["expert_steps"] for r in runs)),
+                        "return_mean": statistics.fmean(r["curve"][i]["return"] for r in runs),
+                    }
+                    for i in range(min(len(r["curve"]) for r in runs))
+                ],
+            }
+        )
     anchor = result.get("anchor") or {}
     for task in ("CartPole-v1", "Pendulum-v1"):
         runs = [r for r in anchor.get("ours", []) if r["task"] == task]
@@ -435,6 +542,42 @@ def plot(result: dict[str, Any]) -> None:
     plt.close(fig)
 
 
+def plot_rlif_mujoco(result: dict[str, Any]) -> None:
+    """Return against expert-driven steps, RLIF and HG-DAgger, one panel per task and intervener."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["aggregate"]["rlif-mujoco"]
+    tasks = [t for t in MUJOCO if any(r["task"] == t for r in rows)]
+    if not tasks:
+        return
+    fig, grid = plt.subplots(len(tasks), 3, figsize=(13, 3.6 * len(tasks)), squeeze=False)
+    for task, line in zip(tasks, grid, strict=True):
+        for ax, quality in zip(line, QUALITIES, strict=True):
+            cell = [r for r in rows if (r["task"], r["quality"]) == (task, quality)]
+            for r in cell:
+                ax.plot(
+                    [p["expert_steps"] for p in r["curve"]],
+                    [p["return_mean"] for p in r["curve"]],
+                    marker="o",
+                    ms=3,
+                    color=f"C{3 if r['method'] == 'rlif' else 2}",
+                    label=f"{r['method']} ({r['seeds']} seeds)",
+                )
+            if cell:
+                ax.axhline(cell[0]["expert_return_mean"], color="k", ls=":", lw=1.0, label="the intervener")
+            ax.set_title(f"{task}, intervener: zoo {quality}")
+            ax.set_xlabel("expert-driven steps")
+            ax.set_ylabel("return")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(PLOT_RLIF_MUJOCO, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def write_doc(result: dict[str, Any]) -> None:
     start, end = "<!-- interactive:start -->", "<!-- interactive:end -->"
     agg = result["aggregate"]
@@ -487,6 +630,27 @@ def write_doc(result: dict[str, Any]) -> None:
                 f"{r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {r['interventions_mean']:.0f} | "
                 f"{r['expert_steps_mean']:.0f} | {r['wall_s_mean']:.0f} |"
             )
+    if agg["rlif-mujoco"]:
+        lines += [
+            f"**RLIF on MuJoCo** (Hopper-v5 and Walker2d-v5, {MUJOCO_RLIF_STEPS} env steps, value rule at 0.99 "
+            "judged by the zoo expert's own SAC critic and actor (`--q-reference zoo`), p = 0.95 / 0.05, 4-step "
+            f"takeovers; HG-DAgger driven by the same rule and intervener for {HG_MUJOCO['max_labels']} labels "
+            f"in rounds of {HG_MUJOCO['labels_per_round']}; {EVAL_EPISODES} eval episodes, seeds 10000...; "
+            "the intervener's return is the zoo's recorded 50-episode mean).",
+            "",
+            "| task | intervener | its own return | method | seeds | return at each eval (expert-driven steps: "
+            "return) | final return | interventions | expert-driven steps | wall (s) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in agg["rlif-mujoco"]:
+            curve = ", ".join(f"{p['expert_steps']}: {p['return_mean']:.0f}" for p in r["curve"])
+            lines.append(
+                f"| {r['task']} | zoo {r['quality']} | {r['expert_return_mean']:.0f} | {r['method']} | "
+                f"{r['seeds']} | {curve} | {r['final_return_mean']:.0f} ± {r['final_return_std']:.0f} | "
+                f"{r['interventions_mean']:.0f} | {r['expert_steps_mean']:.0f} | {r['wall_s_mean']:.0f} |"
+            )
+        lines += ["", "![RLIF on MuJoCo](img/interactive_rlif_mujoco.png)", ""]
+    if agg["rlif"] or agg["rlif-mujoco"]:
         lines += ["", f"Verdict on RLIF's claim: {rlif_verdict(agg)}", ""]
     if agg["anchor"]:
         peers = {p["task"]: p for p in result["anchor"]["imitation"]}
@@ -524,16 +688,20 @@ def write_doc(result: dict[str, Any]) -> None:
 
 
 def rlif_verdict(agg: dict[str, Any]) -> str:
+    """RLIF against HG-DAgger under the same rule and intervener, on CartPole-v1 and on MuJoCo."""
+    cases = [("CartPole-v1", q, agg["rlif"]) for q in ("medium", "low")]
+    cases += [(t, q, [r for r in agg["rlif-mujoco"] if r["task"] == t]) for t in MUJOCO for q in QUALITIES]
     parts = []
-    for quality in ("medium", "low"):
-        rlif = next((r for r in agg["rlif"] if r["quality"] == quality and r["method"] == "rlif"), None)
-        hg = next((r for r in agg["rlif"] if r["quality"] == quality and r["method"] != "rlif"), None)
+    for task, quality, rows in cases:
+        rlif = next((r for r in rows if r["quality"] == quality and r["method"] == "rlif"), None)
+        hg = next((r for r in rows if r["quality"] == quality and r["method"] != "rlif"), None)
         if rlif is None or hg is None:
             continue
+        seeds = f", {rlif['seeds']} seeds" if "seeds" in rlif else ""
         better = "beats" if rlif["final_return_mean"] > hg["final_return_mean"] else "does not beat"
         over = "above" if rlif["final_return_mean"] > rlif["expert_return_mean"] else "not above"
         parts.append(
-            f"with the {quality} intervener RLIF {better} HG-DAgger ({rlif['final_return_mean']:.0f} vs "
+            f"{task}{seeds}, {quality} intervener: RLIF {better} HG-DAgger ({rlif['final_return_mean']:.0f} vs "
             f"{hg['final_return_mean']:.0f}, at {rlif['expert_steps_mean']:.0f} vs {hg['expert_steps_mean']:.0f} "
             f"expert-driven steps) and ends {over} the intervener's own return ({rlif['expert_return_mean']:.0f})"
         )
@@ -600,7 +768,8 @@ def write_papers_rows(result: dict[str, Any]) -> None:
         "| RLIF (Luo et al. 2023",
         f"| RLIF (Luo et al. 2023, survey row #34) | RL on the intervention signal alone (r = -1 before each "
         f"intervention) strongly outperforms DAgger-like methods, especially with suboptimal interveners | "
-        f"`{COMMAND}` (CartPole-v1, {RLIF_STEPS} env steps, value rule) | {rlif_verdict(agg)} {tail} |",
+        f"`{COMMAND}` (value rule; CartPole-v1 {RLIF_STEPS} env steps, FQE judge; Hopper-v5 and Walker2d-v5 "
+        f"{MUJOCO_RLIF_STEPS} env steps, the zoo expert's SAC critic as judge) | {rlif_verdict(agg)} {tail} |",
         PAPERS_HEADER,
     )
 
@@ -610,9 +779,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument(
-        "--studies", nargs="+", default=["budget", "rlif", "anchor"], choices=["budget", "rlif", "anchor"]
-    )
+    parser.add_argument("--studies", nargs="+", default=list(STUDIES), choices=STUDIES)
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     add_sweep_args(parser, max_concurrent=None)
     parser.add_argument(
@@ -629,12 +796,15 @@ def main() -> None:
         tmp.write_text(json.dumps(saved, indent=2) + "\n")
         tmp.replace(RESULTS)
         plot(saved)
+        plot_rlif_mujoco(saved)
         write_doc(saved)
         write_papers_rows(saved)
         return
     # a subset of the studies keeps the other studies' last results and their wall-clock
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() and len(args.studies) < 3 else {}
-    empty: dict[str, Any] = {"budget": [], "rlif": [], "anchor": {}}
+    previous = (
+        json.loads(RESULTS.read_text()) if RESULTS.exists() and set(args.studies) < set(STUDIES) else {}
+    )
+    empty: dict[str, Any] = {"budget": [], "rlif": [], "rlif-mujoco": [], "anchor": {}}
     study_wall: dict[str, float] = dict(previous.get("study_wall_s", {}))
     result: dict[str, Any] = {
         "command": COMMAND
@@ -648,6 +818,7 @@ def main() -> None:
         runners: dict[str, Callable[[], Any]] = {
             "budget": lambda: study_budget(args.seeds, work, options),
             "rlif": lambda: study_rlif(args.seeds, work, options),
+            "rlif-mujoco": lambda: study_rlif_mujoco(args.seeds, work, options),
             "anchor": lambda: study_anchor(args.seeds),
         }
         for name, runner in runners.items():
@@ -668,6 +839,7 @@ def main() -> None:
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(RESULTS)
     plot(result)
+    plot_rlif_mujoco(result)
     write_doc(result)
     write_papers_rows(result)
     print(f"wrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} and {PAPERS.relative_to(ROOT)}")
