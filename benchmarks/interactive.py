@@ -64,6 +64,7 @@ from mimetic.algorithms.dagger import Config as DAggerConfig  # noqa: E402
 from mimetic.algorithms.dagger import DAggerLearner  # noqa: E402
 from mimetic.eval.rollout import evaluate  # noqa: E402
 from mimetic.interactive.experts import resolve_expert  # noqa: E402
+from mimetic.interactive.reference import has_critic  # noqa: E402
 from mimetic.policies import PolicyConfig  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
@@ -272,6 +273,11 @@ def study_rlif_mujoco(seeds: list[int], work: Path, options: dict[str, Any]) -> 
     SAC agent (`--q-reference zoo`: the zoo expert's own critic and actor, threshold 0.99), with the
     zoo's expert, medium and low policies intervening. One sweep per task and seed, seed-major, so
     that a `--work-dir` rerun after a stop has whole seeds to show."""
+    missing = [t for t in MUJOCO if not has_critic(t)]
+    if missing:  # without it `--q-reference zoo` would fit a critic by FQE: a different judge
+        raise SystemExit(
+            f"the zoo ships no reference critic for {', '.join(missing)} (scripts/build_critic.py)"
+        )
     runs = []
     for seed, env_id in [(s, e) for s in seeds for e in MUJOCO]:
         spec = {
