@@ -400,6 +400,20 @@ def study_anchor(seeds: list[int]) -> dict[str, Any]:
     return {"ours": rows, "imitation": peers}
 
 
+def _rlif_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the seeds of one RLIF or HG-DAgger (value rule) cell."""
+    mean, std = _mean_std([r["final_return"] for r in runs])
+    return {
+        "final_return_mean": mean,
+        "final_return_std": std,
+        "expert_return_mean": statistics.fmean(r["expert_return"] for r in runs),
+        "interventions_mean": statistics.fmean(r["interventions"] for r in runs),
+        "expert_steps_mean": statistics.fmean(r["expert_steps"] for r in runs),
+        "env_steps": runs[0]["env_steps"],
+        "wall_s_mean": statistics.fmean(r["wall_s"] for r in runs),
+    }
+
+
 def aggregate(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"budget": [], "rlif": [], "rlif-mujoco": [], "anchor": []}
     for task, quality, method in [
@@ -439,20 +453,7 @@ def aggregate(result: dict[str, Any]) -> dict[str, Any]:
             runs = [r for r in result["rlif"] if r["quality"] == quality and r["method"] == method]
             if not runs:
                 continue
-            mean, std = _mean_std([r["final_return"] for r in runs])
-            out["rlif"].append(
-                {
-                    "quality": quality,
-                    "method": method,
-                    "final_return_mean": mean,
-                    "final_return_std": std,
-                    "expert_return_mean": statistics.fmean(r["expert_return"] for r in runs),
-                    "interventions_mean": statistics.fmean(r["interventions"] for r in runs),
-                    "expert_steps_mean": statistics.fmean(r["expert_steps"] for r in runs),
-                    "env_steps": runs[0]["env_steps"],
-                    "wall_s_mean": statistics.fmean(r["wall_s"] for r in runs),
-                }
-            )
+            out["rlif"].append({"quality": quality, "method": method, **_rlif_summary(runs)})
     for task, quality, method in [
         (t, q, m) for t in MUJOCO for q in QUALITIES for m in ("rlif", "hg-dagger (value rule)")
     ]:
@@ -463,20 +464,13 @@ def aggregate(result: dict[str, Any]) -> dict[str, Any]:
         ]
         if not runs:
             continue
-        mean, std = _mean_std([r["final_return"] for r in runs])
         out["rlif-mujoco"].append(
             {
                 "task": task,
                 "quality": quality,
                 "method": method,
                 "seeds": len(runs),
-                "final_return_mean": mean,
-                "final_return_std": std,
-                "expert_return_mean": statistics.fmean(r["expert_return"] for r in runs),
-                "interventions_mean": statistics.fmean(r["interventions"] for r in runs),
-                "expert_steps_mean": statistics.fmean(r["expert_steps"] for r in runs),
-                "env_steps": runs[0]["env_steps"],
-                "wall_s_mean": statistics.fmean(r["wall_s"] for r in runs),
+                **_rlif_summary(runs),
                 "curve": [
                     {
                         "expert_steps": round(statistics.fmean(r["curve"][i]["expert_steps"] for r in runs)),
@@ -584,6 +578,14 @@ def plot_rlif_mujoco(result: dict[str, Any]) -> None:
     plt.close(fig)
 
 
+def _rlif_cells(row: dict[str, Any], digits: int) -> str:
+    """The RLIF tables' last cells: final return, interventions, expert-driven steps, wall-clock."""
+    return (
+        f"{row['final_return_mean']:.{digits}f} ± {row['final_return_std']:.{digits}f} | "
+        f"{row['interventions_mean']:.0f} | {row['expert_steps_mean']:.0f} | {row['wall_s_mean']:.0f} |"
+    )
+
+
 def write_doc(result: dict[str, Any]) -> None:
     start, end = "<!-- interactive:start -->", "<!-- interactive:end -->"
     agg = result["aggregate"]
@@ -632,9 +634,7 @@ def write_doc(result: dict[str, Any]) -> None:
         ]
         for r in agg["rlif"]:
             lines.append(
-                f"| zoo {r['quality']} | {r['expert_return_mean']:.1f} | {r['method']} | "
-                f"{r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {r['interventions_mean']:.0f} | "
-                f"{r['expert_steps_mean']:.0f} | {r['wall_s_mean']:.0f} |"
+                f"| zoo {r['quality']} | {r['expert_return_mean']:.1f} | {r['method']} | {_rlif_cells(r, 1)}"
             )
     if agg["rlif-mujoco"]:
         lines += [
@@ -652,8 +652,7 @@ def write_doc(result: dict[str, Any]) -> None:
             curve = ", ".join(f"{p['expert_steps']}: {p['return_mean']:.0f}" for p in r["curve"])
             lines.append(
                 f"| {r['task']} | zoo {r['quality']} | {r['expert_return_mean']:.0f} | {r['method']} | "
-                f"{r['seeds']} | {curve} | {r['final_return_mean']:.0f} ± {r['final_return_std']:.0f} | "
-                f"{r['interventions_mean']:.0f} | {r['expert_steps_mean']:.0f} | {r['wall_s_mean']:.0f} |"
+                f"{r['seeds']} | {curve} | {_rlif_cells(r, 0)}"
             )
         lines += ["", "![RLIF on MuJoCo](img/interactive_rlif_mujoco.png)", ""]
     if agg["rlif"] or agg["rlif-mujoco"]:
