@@ -8,11 +8,12 @@ it was trained on the data of its own learning run, which holds bad actions as w
 and its actor was trained to maximize it, so the reference action sits at a maximum of Q and any
 other action scores lower. A critic fitted afterwards to the zoo's actor (`expert_q.fit_expert_q`)
 has neither on MuJoCo (it rated the zoo's medium actions above the expert's on Hopper-v5), so the zoo
-ships the critics of its own SAC experts under `zoo/<env>/critic/`: `critic.safetensors` (the
-clipped double-Q ensemble), `critic.json` (its shape and where it came from) and `policy/` (the
-actor). The zoo kept only actors, so `scripts/build_critic.py` reruns an expert's recorded command;
-on one CPU thread the rerun is bit-identical (`critic.json` lists the zoo entries whose weights
-equal its actor's, and a test checks it). Envs without one use FQE of the zoo expert.
+ships SAC critics under `zoo/<env>/critic/`: `critic.safetensors` (the clipped double-Q ensemble),
+`critic.json` (its shape and where it came from) and `policy/` (the actor). The zoo kept only
+actors, so `scripts/build_critic.py` reruns an expert's recorded command; `critic.json` lists the
+zoo entries whose weights equal its actor's. Hopper-v5's rerun was bit-identical, so its judge is
+the zoo expert's own agent; Walker2d-v5's was not (a shorter run), and its agent scores above the
+zoo expert, which a test requires of every shipped judge. Envs without one use FQE of the zoo expert.
 """
 
 from __future__ import annotations
