@@ -13,6 +13,7 @@ import torch
 
 import mimetic
 from mimetic.algorithms import ALGORITHMS
+from mimetic.algorithms.dac import DACConfig, DACLearner
 from mimetic.algorithms.iq_learn import IQLearnConfig, IQLearner, iq_loss, soft_value
 from mimetic.algorithms.sqil import SQILConfig, SQILLearner
 from mimetic.cli import main
@@ -25,7 +26,7 @@ from mimetic.rl.sac import SACConfig
 from mimetic.runtime.trainer import TrainerConfig
 
 torch.set_num_threads(1)
-IMITATION = ["gail", "airl", "sqil", "iq-learn"]
+IMITATION = ["gail", "airl", "dac", "sqil", "iq-learn"]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +111,30 @@ def test_sqil_batches_are_half_demonstrations_labelled_one(cartpole_demos: Datas
     assert np.all(learner.agent_buffer.sample(50, rng)["rews"] == 0.0)
 
 
+def test_dac_rewards_replay_batches_with_the_stepped_discriminator(cartpole_demos: Dataset) -> None:
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
+    learner = DACLearner(cartpole_demos, DACConfig(sac=sac, disc_batch_size=6, disc_every=2), "CartPole-v1", 0)
+    rng = np.random.default_rng(0)
+    batches = [learner.sample(rng) for _ in range(11)]
+    assert all(b is None for b in batches[:9]) and batches[9] is not None and batches[10] is not None
+    assert np.all(learner.replay.sample(40, rng)["rews"] == 0.0)  # the env's reward is never stored
+    assert "agent" in batches[9] and "agent" not in batches[10]  # a discriminator step every 2 env steps
+    assert len(batches[9]["agent"]["acts"]) == 6 and len(batches[9]["expert"]) == 6
+    before = [p.detach().clone() for p in learner.disc.parameters()]
+    metrics = learner.update(batches[9])
+    assert "loss/discriminator" in metrics and "loss/critic" in metrics
+    assert any(not torch.equal(a, b) for a, b in zip(before, learner.disc.parameters(), strict=True))
+    sac_rows = batches[9]["sac"]
+    with torch.no_grad():  # -log(1 - D) with D = sigmoid(l), written out
+        logits = learner.disc.g(learner.disc.g.features(sac_rows["obs"], sac_rows["acts"])).numpy()
+    expected = -np.log(1.0 - 1.0 / (1.0 + np.exp(-logits.astype(np.float64))))
+    np.testing.assert_allclose(sac_rows["rews"], expected, rtol=1e-5, atol=1e-6)
+    assert metrics["reward/mean"] == pytest.approx(float(expected.mean()), rel=1e-5)
+    untouched = [p.detach().clone() for p in learner.disc.parameters()]
+    assert "loss/discriminator" not in learner.update(batches[10])
+    assert all(torch.equal(a, b) for a, b in zip(untouched, learner.disc.parameters(), strict=True))
+
+
 def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
     learner = IQLearner(cartpole_demos, IQLearnConfig(learning_starts=4, batch_size=10), "CartPole-v1", 0)
     rng = np.random.default_rng(0)
@@ -129,6 +154,8 @@ def _tiny(algo: str, env_id: str) -> Any:
     sac = SACConfig(learning_starts=4, batch_size=8, hidden_sizes=(8, 8))
     if algo == "sqil":
         return replace(cfg, sac=sac)
+    if algo == "dac":
+        return replace(cfg, sac=sac, disc_hidden_sizes=(8,), disc_batch_size=8)
     return replace(cfg, sac=sac, learning_starts=4, batch_size=8, hidden_sizes=(8,))
 
 

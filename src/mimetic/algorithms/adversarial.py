@@ -113,13 +113,8 @@ class AdversarialLearner:
             gamma=ppo.gamma,
             spectral_norm=config.spectral_norm,
         )
-        # one flat buffer and a fused Adam step (`mimetic.nn.ensemble`): torch.optim.Adam's per-step
-        # Python bookkeeping costs more than these small networks' arithmetic
-        self._disc_params, disc_grad = flatten_parameters(self.disc)
-        assert disc_grad is not None
-        self._disc_grad = disc_grad
-        self.disc_opt = FlatAdam(self._disc_params, lr=config.disc_learning_rate)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.fit = DiscriminatorFit(self.disc, config.disc_learning_rate, config.grad_penalty, seed)
+        self.disc_opt = self.fit.opt
         self.policy = PolicyAndReward(
             self.core.policy(), lambda: export_ppo_policy(self.core, obs_space), self.exported_reward
         )
@@ -169,23 +164,7 @@ class AdversarialLearner:
 
     def discriminator_step(self, agent: Batch, expert: Batch) -> dict[str, float]:
         """One logistic-regression step: expert transitions labelled 1, the agent's 0."""
-        agent, expert = self._with_log_pi(agent), self._with_log_pi(expert)
-        self.disc.train()
-        fa, fe = self.disc.g_features(agent), self.disc.g_features(expert)
-        la, le = self.disc.logits(agent, fa), self.disc.logits(expert, fe)
-        loss = discriminator_loss(le, la)
-        total = loss
-        if self.config.grad_penalty > 0:
-            total = total + self.config.grad_penalty * gradient_penalty(self.disc.g, fe, fa, self.generator)
-        self._disc_grad.zero_()
-        total.backward()
-        self.disc_opt.step(self._disc_grad)
-        with torch.no_grad():
-            return {
-                "loss/discriminator": float(loss),
-                "disc/expert_accuracy": float((le > 0).float().mean()),
-                "disc/agent_accuracy": float((la < 0).float().mean()),
-            }
+        return self.fit.step(self._with_log_pi(agent), self._with_log_pi(expert))
 
     def modules(self) -> dict[str, nn.Module]:
         return {
@@ -226,10 +205,51 @@ class AdversarialLearner:
 
     def exported_reward(self) -> LearnedReward:
         """The reward to keep: GAIL's softplus(logit), AIRL's g (see the algorithm modules)."""
-        g = copy.deepcopy(self.disc.g)
         transform = "softplus" if not self.shaped else self.config.export_transform
         meta = {**self.meta, "algorithm": "airl" if self.shaped else "gail"}
-        return LearnedReward("mlp", {"g": g}, transform=transform, gamma=self.config.ppo.gamma, meta=meta)
+        return g_reward(self.disc, transform, self.config.ppo.gamma, meta)
+
+
+class DiscriminatorFit:
+    """A discriminator with its optimizer and the logistic-regression step of GAIL, AIRL and DAC.
+
+    The parameters live in one flat buffer stepped by a fused Adam (`mimetic.nn.ensemble`):
+    torch.optim.Adam's per-step Python bookkeeping costs more than these small networks' arithmetic.
+    """
+
+    def __init__(self, disc: Discriminator, learning_rate: float, grad_penalty: float, seed: int) -> None:
+        self.disc = disc
+        self.grad_penalty = grad_penalty
+        params, grad = flatten_parameters(disc)
+        assert grad is not None
+        self._grad = grad
+        self.opt = FlatAdam(params, lr=learning_rate)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def step(self, agent: Batch, expert: Batch) -> dict[str, float]:
+        """One step on expert transitions labelled 1 and the agent's labelled 0 (AIRL's batches carry
+        log_pi already)."""
+        self.disc.train()
+        fa, fe = self.disc.g_features(agent), self.disc.g_features(expert)
+        la, le = self.disc.logits(agent, fa), self.disc.logits(expert, fe)
+        loss = discriminator_loss(le, la)
+        total = loss
+        if self.grad_penalty > 0:
+            total = total + self.grad_penalty * gradient_penalty(self.disc.g, fe, fa, self.generator)
+        self._grad.zero_()
+        total.backward()
+        self.opt.step(self._grad)
+        with torch.no_grad():
+            return {
+                "loss/discriminator": float(loss),
+                "disc/expert_accuracy": float((le > 0).float().mean()),
+                "disc/agent_accuracy": float((la < 0).float().mean()),
+            }
+
+
+def g_reward(disc: Discriminator, transform: str, gamma: float, meta: dict[str, Any]) -> LearnedReward:
+    """A copy of the discriminator's g as a `LearnedReward` (the run's `reward/`)."""
+    return LearnedReward("mlp", {"g": copy.deepcopy(disc.g)}, transform=transform, gamma=gamma, meta=meta)
 
 
 GENERATOR_ANNEAL_STEPS: dict[str, int] = {"Pendulum-v1": 196_608}
