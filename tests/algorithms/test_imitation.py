@@ -113,7 +113,9 @@ def test_sqil_batches_are_half_demonstrations_labelled_one(cartpole_demos: Datas
 
 def test_dac_rewards_replay_batches_with_the_stepped_discriminator(cartpole_demos: Dataset) -> None:
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
-    learner = DACLearner(cartpole_demos, DACConfig(sac=sac, disc_batch_size=6, disc_every=2), "CartPole-v1", 0)
+    learner = DACLearner(
+        cartpole_demos, DACConfig(sac=sac, disc_batch_size=6, disc_every=2), "CartPole-v1", 0
+    )
     rng = np.random.default_rng(0)
     batches = [learner.sample(rng) for _ in range(11)]
     assert all(b is None for b in batches[:9]) and batches[9] is not None and batches[10] is not None
