@@ -149,7 +149,7 @@ class AdversarialLearner:
         agent = self._agent_batch(rollout)
         metrics: dict[str, float] = {}
         for rows_a, rows_e in zip(agent_idx, expert_idx, strict=True):
-            metrics = self.discriminator_step(_take(agent, rows_a), _take(self.demos, rows_e))
+            metrics = self.discriminator_step(take_rows(agent, rows_a), take_rows(self.demos, rows_e))
         with torch.no_grad():
             logits = self.disc.logits(self._with_log_pi(agent))
             rews = logits if self.generator_reward == "logit" else gail_reward(logits)
@@ -345,7 +345,8 @@ def demo_arrays(dataset: Dataset, obs_dim: int, action_space: gym.Space[Any]) ->
     return Batch(obs, acts, next_obs, np.asarray(tr.terminals, dtype=bool))
 
 
-def _take(batch: Batch, rows: np.ndarray) -> Batch:
+def take_rows(batch: Batch, rows: np.ndarray) -> Batch:
+    """The transitions of `batch` at `rows`."""
     return Batch(batch.obs[rows], batch.acts[rows], batch.next_obs[rows], batch.terminals[rows])
 
 

@@ -30,9 +30,10 @@ from mimetic.algorithms.adversarial import (
     PolicyAndReward,
     demo_arrays,
     g_reward,
+    take_rows,
 )
 from mimetic.algorithms.base import ALGORITHMS
-from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers
+from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
 from mimetic.rewards.discriminator import Batch, Discriminator, gail_reward
 from mimetic.rewards.learned import LearnedReward
@@ -104,10 +105,7 @@ class DACLearner:
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any] | None:
         collector = self.collector
-        if collector.total_steps < self.config.sac.learning_starts:
-            action = np.array([collector.single_action_space.sample()])
-        else:
-            action = self.core.act(collector.obs)
+        action = warmup_or_act(self.core, collector, self.config.sac.learning_starts)
         obs, acts, _, next_obs, terminated, _ = collector.step(action)
         # the env's reward is never stored: the discriminator relabels every batch
         self.replay.add(obs, acts, np.zeros(len(acts), dtype=np.float32), next_obs, terminated)
@@ -124,13 +122,7 @@ class DACLearner:
         metrics: dict[str, float] = {}
         if batch is not None:
             if "agent" in batch:
-                rows = batch["expert"]
-                expert = Batch(
-                    self.demos.obs[rows],
-                    self.demos.acts[rows],
-                    self.demos.next_obs[rows],
-                    self.demos.terminals[rows],
-                )
+                expert = take_rows(self.demos, batch["expert"])
                 metrics.update(self.fit.step(_as_disc_batch(batch["agent"]), expert))
             sac = batch["sac"]
             with torch.no_grad():

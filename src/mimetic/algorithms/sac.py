@@ -65,6 +65,14 @@ def sac_optimizers(core: SACCore) -> dict[str, torch.optim.Optimizer]:
     return opts  # type: ignore[return-value]  # FlatAdam has torch.optim's state-dict API
 
 
+def warmup_or_act(core: SACCore, collector: VecCollector, learning_starts: int) -> np.ndarray:
+    """Uniform random actions for the first `learning_starts` env steps, then samples of the SAC actor:
+    the one-env step of SAC, SQIL and DAC."""
+    if collector.total_steps < learning_starts:
+        return np.array([collector.single_action_space.sample()])
+    return core.act(collector.obs)
+
+
 class SACTrainerLearner:
     """Adapts `mimetic.rl.SAC` to the Trainer's learner protocol."""
 
@@ -81,10 +89,7 @@ class SACTrainerLearner:
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any] | None:
         collector = self.collector
-        if collector.total_steps < self.config.learning_starts:
-            action = np.array([collector.single_action_space.sample()])
-        else:
-            action = self.core.act(collector.obs)
+        action = warmup_or_act(self.core, collector, self.config.learning_starts)
         obs, acts, rews, next_obs, terminated, _ = collector.step(action)
         if self.reward_fn is not None:  # a learned reward replaces the env's (`--reward DIR`)
             rews = self.reward_fn(obs, acts, next_obs, rews)

@@ -20,7 +20,7 @@ from torch import nn
 from mimetic.algorithms.adversarial import demo_arrays
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.online import ExportingPolicy
-from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers
+from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
 from mimetic.rl.replay import MixedReplay, ReplayBuffer
 from mimetic.rl.rollout import VecCollector
@@ -92,10 +92,7 @@ class SQILLearner:
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any] | None:
         collector = self.collector
-        if collector.total_steps < self.config.sac.learning_starts:
-            action = np.array([collector.single_action_space.sample()])
-        else:
-            action = self.core.act(collector.obs)
+        action = warmup_or_act(self.core, collector, self.config.sac.learning_starts)
         obs, acts, _, next_obs, terminated, _ = collector.step(action)
         self.agent_buffer.add(
             obs, acts, np.full(len(acts), AGENT_REWARD, dtype=np.float32), next_obs, terminated
