@@ -97,6 +97,16 @@ def test_load_critic_names_the_file_on_a_bad_version(tmp_path: Path) -> None:
         load_critic(tmp_path / "critic")
 
 
+def test_load_critic_names_a_missing_field(tmp_path: Path) -> None:
+    _write_critic(tmp_path / "critic")
+    meta_path = tmp_path / "critic" / CRITIC_FILE
+    meta = json.loads(meta_path.read_text())
+    del meta["hidden_sizes"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(DatasetError, match=r"critic\.json.*hidden_sizes"):
+        load_critic(tmp_path / "critic")
+
+
 def test_reference_agent_loads_a_critic_folder_given_as_the_spec(tmp_path: Path) -> None:
     _write_critic(tmp_path / "critic")
     agent = reference_agent(str(tmp_path / "critic"), "Pendulum-v1", seed=0)

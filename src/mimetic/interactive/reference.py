@@ -82,6 +82,9 @@ def load_critic(folder: Path) -> ReferenceAgent:
     except (OSError, json.JSONDecodeError) as err:
         raise DatasetError(f"cannot read the reference critic: {err}", file=meta_path) from err
     check_format_version(meta, meta_path, CRITIC_FORMAT_VERSION, "reference critic")
+    for key in ("members", "obs_dim", "act_dim", "hidden_sizes", "layer_norm"):
+        if key not in meta:
+            raise DatasetError("missing field", file=meta_path, field=key)
     critics = EnsembleMLP(
         int(meta["members"]),
         int(meta["obs_dim"]) + int(meta["act_dim"]),
