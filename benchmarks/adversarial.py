@@ -16,12 +16,14 @@ the point; with --work-dir a rerun skips finished trials.
 Also measured: the adversarial overhead (the same PPO on the same number of env steps with the
 env's reward, no discriminator), AIRL's transfer check (a fresh PPO agent trained on the exported
 reward, scored on the true return), IQ-Learn offline from one demonstration (the authors' CartPole
-claim) and SQIL on Pendulum-v1.
+claim) and SQIL on Pendulum-v1. DAC (GAIL with an off-policy SAC generator) runs on its own with
+--dac, on Pendulum-v1 and the MuJoCo tasks, with SAC alone as its overhead baseline on Pendulum-v1.
 
     python benchmarks/adversarial.py [--seeds 0 1 2] [--tasks CartPole-v1 Pendulum-v1] [--work-dir DIR]
+    python benchmarks/adversarial.py --mujoco | --dac | --extras-only [--work-dir DIR]
 
 Writes benchmarks/results/adversarial.json, docs/img/adversarial_<task>.png, the adversarial
-section of docs/benchmarks.md and the GAIL, AIRL, SQIL and IQ-Learn rows of docs/papers.md.
+section of docs/benchmarks.md and the GAIL, AIRL, DAC, SQIL and IQ-Learn rows of docs/papers.md.
 """
 
 from __future__ import annotations
@@ -452,6 +454,7 @@ def aggregate(rows: list[dict[str, Any]], rl_alone: list[dict[str, Any]]) -> lis
                     entry[f"imitation_{clock}_to_{t:.3f}"] = imitation_time_to(algo, task, t, clock)
                 entry[f"seeds_reaching_{t:.3f}"] = sum(x is not None for x in times)
             if base:
+                entry["rl_alone_algo"] = base[0].get("algo", "PPO")  # rows saved before SAC baselines: PPO
                 entry["rl_alone_cpu_s_mean"] = round(float(np.mean([b["cpu_s"] for b in base])), 2)
                 entry["rl_alone_wall_s_mean"] = round(float(np.mean([b["wall_s"] for b in base])), 2)
                 entry["overhead_cpu"] = round(entry["cpu_s_mean"] / entry["rl_alone_cpu_s_mean"], 2)
@@ -476,12 +479,12 @@ def plot_curves(result: dict[str, Any]) -> list[str]:
 
     written = []
     for task in ALL_BUDGETS:
-        rows = [r for r in result["rows"] if r["task"] == task]
+        rows = [r for r in [*result["rows"], *dac_part(result)["rows"]] if r["task"] == task]
         if not rows:
             continue
         has_peer = any(a["task"] == task for a in result["anchors"])
         fig, ax = plt.subplots(figsize=(7, 4))
-        colors = {"GAIL": "tab:blue", "AIRL": "tab:orange"}
+        colors = {"GAIL": "tab:blue", "AIRL": "tab:orange", "DAC": "tab:green"}
         for algo, color in colors.items():
             mine = [r for r in rows if r["algo"] == algo]
             if not mine:
@@ -509,7 +512,9 @@ def plot_curves(result: dict[str, Any]) -> list[str]:
         ax.set_xscale("log")
         ax.set_xlabel("training CPU time, s (one thread; log scale)")
         ax.set_ylabel("expert-normalized score")
-        ax.set_title(f"{task}: GAIL and AIRL, mimetic" + (" vs imitation 1.0.1" if has_peer else ""))
+        shown = [a for a in colors if any(r["algo"] == a for r in rows)]
+        names = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+        ax.set_title(f"{task}: {names}, mimetic" + (" vs imitation 1.0.1" if has_peer else ""))
         ax.legend(fontsize=7, loc="upper left")
         fig.tight_layout()
         IMG.mkdir(parents=True, exist_ok=True)
@@ -608,6 +613,7 @@ def write_doc(result: dict[str, Any]) -> None:
             f"| {a['algo']} | {a['task']} | {a['cpu_s_mean']:.2f} | {a.get('rl_alone_cpu_s_mean', float('nan')):.2f} | "
             f"{a.get('overhead_cpu', float('nan')):.2f}x | {ceiling} | {tr} |"
         )
+    lines += _dac_section(result)
     lines += ["", "Goals of issue 7, measured:", ""]
     lines += [f"- {g}" for g in result["goals"]]
     lines += ["", "Other methods (no anchor runs exist for them):", ""]
@@ -647,6 +653,56 @@ def write_doc(result: dict[str, Any]) -> None:
     write_section(DOC, start, end, "\n".join(lines))
 
 
+def dac_part(result: dict[str, Any]) -> dict[str, Any]:
+    """The DAC rows, SAC-alone rows and their aggregate (empty where --dac never ran)."""
+    return result.get("dac") or {"rows": [], "sac_alone": [], "aggregate": []}
+
+
+def _dac_section(result: dict[str, Any]) -> list[str]:
+    """DAC against GAIL (PPO generator) on the same tasks and demonstrations."""
+    dac, run = dac_part(result), result.get("dac_run")
+    if not dac["aggregate"] or not run:
+        return []
+    steps = ", ".join(f"{t} {b['rounds']:,}" for t, b in run["budget"].items())
+    lines = [
+        "",
+        f"DAC (Kostrikov et al. 2019; `mimetic train dac`): GAIL's discriminator and reward with an off-policy SAC "
+        f"generator, one discriminator step and one SAC update per env step. `{run['command'].strip()}` · "
+        f"{run['date']} · {run['total_wall_s']:.0f} s for the command (a rerun reuses the finished trials of its "
+        f"--work-dir). The same demonstrations, evaluation and normalization as the GAIL rows above; env steps: "
+        f"{steps}; `dac_preset` (the task's SAC settings, 256x256 networks, a 200k replay; discriminator 100x100, "
+        "gradient penalty 10). CPU seconds exclude evaluation. GAIL here is the row above (PPO generator).",
+        "",
+        "| task | seeds | env steps | DAC final (best eval) | DAC CPU s | CPU s to 0.5 / 0.9 (seeds reaching) | "
+        "GAIL final, env steps, CPU s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for a in dac["aggregate"]:
+        gail = next((g for g in result["aggregate"] if g["algo"] == "GAIL" and g["task"] == a["task"]), None)
+        to = " / ".join(
+            f"{_t(a[f'cpu_to_{t:.3f}'])} ({a[f'seeds_reaching_{t:.3f}']}/{a['seeds']})" for t in THRESHOLDS
+        )
+        peer = (
+            "–"
+            if gail is None
+            else f"{gail['normalized_mean']:.2f} ± {gail['normalized_std']:.2f}, {gail['env_steps']:,}, "
+            f"{gail['cpu_s_mean']:.0f}"
+        )
+        lines.append(
+            f"| {a['task']} | {a['seeds']} | {a['env_steps']:,} | {a['normalized_mean']:.2f} ± "
+            f"{a['normalized_std']:.2f} ({a['best_normalized_mean']:.2f}) | {a['cpu_s_mean']:.0f} | {to} | {peer} |"
+        )
+    for a in dac["aggregate"]:
+        if "overhead_cpu" in a:
+            lines += [
+                "",
+                f"DAC's overhead on {a['task']}: {a['cpu_s_mean']:.1f} CPU s against {a['rl_alone_cpu_s_mean']:.1f} "
+                f"for {a['rl_alone_algo']} alone on the same env steps with the env's reward ({a['overhead_cpu']:.2f}x; "
+                f"{a['rl_alone_algo']} alone scored {a['rl_alone_normalized_mean']:.2f}).",
+            ]
+    return lines
+
+
 def _mujoco_header(result: dict[str, Any]) -> list[str]:
     """How the MuJoCo rows were made, when they are in the results (they are run on their own: --mujoco)."""
     run = result.get("mujoco_run")
@@ -671,7 +727,8 @@ def _mujoco_header(result: dict[str, Any]) -> list[str]:
 
 def goals(result: dict[str, Any]) -> list[str]:
     out = []
-    for a in result["aggregate"]:
+    every = [*result["aggregate"], *dac_part(result)["aggregate"]]
+    for a in every:
         met = a["normalized_mean"] >= 0.95
         out.append(
             f"{a['algo']} {a['task']}: final score {a['normalized_mean']:.2f} (goal >= 0.95: {'met' if met else 'not met'})"
@@ -688,10 +745,10 @@ def goals(result: dict[str, Any]) -> list[str]:
                 else "not reached by every seed (not met)"
             )
         )
-    for a in result["aggregate"]:
+    for a in every:
         if "overhead_cpu" in a:
             out.append(
-                f"{a['algo']} {a['task']} loop overhead over PPO alone: {a['overhead_cpu']:.2f}x CPU "
+                f"{a['algo']} {a['task']} loop overhead over {a.get('rl_alone_algo', 'PPO')} alone: {a['overhead_cpu']:.2f}x CPU "
                 f"(goal <= 1.5x: {'met' if a['overhead_cpu'] <= 1.5 else 'not met'})"
             )
     return out
@@ -703,7 +760,7 @@ def write_papers_rows(result: dict[str, Any]) -> None:
 
     def agg(algo: str) -> str:
         parts = []
-        for a in (x for x in result["aggregate"] if x["algo"] == algo):
+        for a in (x for x in [*result["aggregate"], *dac_part(result)["aggregate"]] if x["algo"] == algo):
             text = (
                 f"{a['task']}: {a['normalized_mean']:.2f} ± {a['normalized_std']:.2f} after {a['env_steps']} env steps "
                 f"in {a['cpu_s_mean']:.1f} CPU s"
@@ -724,7 +781,8 @@ def write_papers_rows(result: dict[str, Any]) -> None:
             if "transfer_normalized_mean" in a:
                 text += f", transfer to a fresh PPO agent {a['transfer_normalized_mean']:.2f}"
             run = result.get("mujoco_run")
-            if a["task"] in MUJOCO_BUDGET and run:  # run on their own, with their own command and date
+            # the MuJoCo GAIL/AIRL rows ran on their own, with their own command and date
+            if a["task"] in MUJOCO_BUDGET and run and algo != "DAC":
                 text += f" (`{run['command'].strip()}`, {run['date']})"
             parts.append(text)
         return "; ".join(parts) or "not run"
@@ -741,6 +799,12 @@ def write_papers_rows(result: dict[str, Any]) -> None:
             agg("AIRL"),
         ),
     }
+    if dac_part(result)["aggregate"]:
+        rows["| DAC (Kostrikov et al. 2019)"] = (
+            "an off-policy generator (TD3 on a replay buffer, discriminator trained on replay samples) reaches "
+            "expert performance on MuJoCo tasks with about 10x fewer env steps than GAIL",
+            agg("DAC"),
+        )
     iq = _iq_groups(result["iq_learn"])
     if iq:
         rows["| IQ-Learn (Garg et al. 2021, survey row #22)"] = (
@@ -765,9 +829,12 @@ def write_papers_rows(result: dict[str, Any]) -> None:
     extras = result.get("extras_run")
     for prefix, (claim, ours) in rows.items():
         run_cmd, run_stamp = cmd, stamp
-        if extras and not prefix.startswith(("| GAIL", "| AIRL")):  # rerun on their own (--extras-only)
-            run_cmd = f"`{extras['command'].strip()}`"
-            run_stamp = f"({extras['date']}, benchmarks/results/adversarial.json)"
+        own = result.get("dac_run") if prefix.startswith("| DAC") else None
+        if own is None and extras and not prefix.startswith(("| GAIL", "| AIRL")):
+            own = extras  # rerun on their own (--extras-only)
+        if own:
+            run_cmd = f"`{own['command'].strip()}`"
+            run_stamp = f"({own['date']}, benchmarks/results/adversarial.json)"
         upsert_row(PAPERS, prefix, f"{prefix} | {claim} | {run_cmd} | {ours} {run_stamp} |", PAPERS_HEADER)
 
 
