@@ -658,6 +658,11 @@ def dac_part(result: dict[str, Any]) -> dict[str, Any]:
     return result.get("dac") or {"rows": [], "sac_alone": [], "aggregate": []}
 
 
+def every_aggregate(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GAIL/AIRL aggregate and DAC's, in that order."""
+    return [*result["aggregate"], *dac_part(result)["aggregate"]]
+
+
 def _dac_section(result: dict[str, Any]) -> list[str]:
     """DAC against GAIL (PPO generator) on the same tasks and demonstrations."""
     dac, run = dac_part(result), result.get("dac_run")
@@ -727,7 +732,7 @@ def _mujoco_header(result: dict[str, Any]) -> list[str]:
 
 def goals(result: dict[str, Any]) -> list[str]:
     out = []
-    every = [*result["aggregate"], *dac_part(result)["aggregate"]]
+    every = every_aggregate(result)
     for a in every:
         met = a["normalized_mean"] >= 0.95
         out.append(
@@ -760,7 +765,7 @@ def write_papers_rows(result: dict[str, Any]) -> None:
 
     def agg(algo: str) -> str:
         parts = []
-        for a in (x for x in [*result["aggregate"], *dac_part(result)["aggregate"]] if x["algo"] == algo):
+        for a in (x for x in every_aggregate(result) if x["algo"] == algo):
             text = (
                 f"{a['task']}: {a['normalized_mean']:.2f} ± {a['normalized_std']:.2f} after {a['env_steps']} env steps "
                 f"in {a['cpu_s_mean']:.1f} CPU s"
@@ -888,7 +893,7 @@ def main() -> None:
     keep_saved = args.extras_only or args.mujoco or args.dac
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     tasks = list(MUJOCO_BUDGET) if args.mujoco else [] if args.extras_only or args.dac else args.tasks
-    dac = saved.get("dac", {"rows": [], "sac_alone": []})
+    dac = dac_part(saved)
     with work_dir(args) as work:
         if args.dac:
             dac_rows, sac_alone = run_dac(args.seeds, work, options)
@@ -934,9 +939,11 @@ def main() -> None:
         "demonstration files) for them (anchors/README.md, 'HalfCheetah was not run'), so the MuJoCo rows have no "
         "peer numbers; running imitation there ourselves (about 500k env steps per seed) is left for later.",
     }
+    # how a partial run (--mujoco, --dac) was made, before the classic rows' header replaces this one's
+    run_header = {k: result[k] for k in ("date", "command", "machine", "load_average_after", "total_wall_s")}
     if args.mujoco:
         result["mujoco_run"] = {
-            **{k: result[k] for k in ("date", "command", "machine", "load_average_after", "total_wall_s")},
+            **run_header,
             "budget": MUJOCO_BUDGET,
             "max_concurrent": args.max_concurrent,
             "reference": {
@@ -948,7 +955,7 @@ def main() -> None:
         result["mujoco_run"] = saved["mujoco_run"]
     if args.dac:
         result["dac_run"] = {
-            **{k: result[k] for k in ("date", "command", "machine", "load_average_after", "total_wall_s")},
+            **run_header,
             "budget": DAC_BUDGET,
             "max_concurrent": args.max_concurrent,
             "configs": {f"dac/{t}": _config_json("dac", t) for t in DAC_BUDGET},
