@@ -16,14 +16,16 @@ the point; with --work-dir a rerun skips finished trials.
 Also measured: the adversarial overhead (the same PPO on the same number of env steps with the
 env's reward, no discriminator), AIRL's transfer check (a fresh PPO agent trained on the exported
 reward, scored on the true return), IQ-Learn offline from one demonstration (the authors' CartPole
-claim) and SQIL on Pendulum-v1. DAC (GAIL with an off-policy SAC generator) runs on its own with
---dac, on Pendulum-v1 and the MuJoCo tasks, with SAC alone as its overhead baseline on Pendulum-v1.
+claim) and SQIL on Pendulum-v1. The off-policy methods, DAC (GAIL with an off-policy SAC generator)
+and off-policy AIRL (`train airl-sac`), run on their own with --dac, on Pendulum-v1 and the MuJoCo
+tasks, with SAC alone as their overhead baseline on Pendulum-v1 (--dac-tasks splits them over processes).
 
     python benchmarks/adversarial.py [--seeds 0 1 2] [--tasks CartPole-v1 Pendulum-v1] [--work-dir DIR]
     python benchmarks/adversarial.py --mujoco | --dac | --extras-only [--work-dir DIR]
 
 Writes benchmarks/results/adversarial.json, docs/img/adversarial_<task>.png, the adversarial
-section of docs/benchmarks.md and the GAIL, AIRL, DAC, SQIL and IQ-Learn rows of docs/papers.md.
+section of docs/benchmarks.md and the GAIL, AIRL, DAC, off-policy AIRL, SQIL and IQ-Learn rows of
+docs/papers.md.
 """
 
 from __future__ import annotations
@@ -90,6 +92,9 @@ DAC_BUDGET = {
     "HalfCheetah-v5": {"rounds": 100_000, "eval_every": 5_000},
     "Hopper-v5": {"rounds": 100_000, "eval_every": 5_000},
 }
+OFF_POLICY = ["dac", "airl-sac"]
+"""The off-policy adversarial methods (SAC generators) the --dac rows run on `DAC_BUDGET`: DAC and
+off-policy AIRL (`train airl-sac`, Arnob 2020)."""
 DAC_BASELINE = ("Pendulum-v1",)
 """Tasks where SAC alone (the env's reward, the same env steps, the first seed) runs as DAC's
 overhead baseline; on the MuJoCo tasks it would cost another 15 CPU minutes per run."""
@@ -189,12 +194,15 @@ def grid_spec(
     }
 
 
-def run_dac(seeds: list[int], work: Path, options: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
-    """DAC on every task of `DAC_BUDGET` and seed, one sweep per task (their budgets differ), then SAC
-    alone on the first seed where `DAC_BASELINE` asks for it. Returns (rows, sac_alone)."""
+def run_dac(
+    tasks: list[str], seeds: list[int], work: Path, options: dict[str, Any]
+) -> tuple[list[dict[str, Any]], ...]:
+    """The `OFF_POLICY` methods on every task and seed, one sweep per task (their budgets differ), then
+    SAC alone on the first seed where `DAC_BASELINE` asks for it. Returns (rows, sac_alone)."""
     runs = []
-    for task in DAC_BUDGET:
-        runs += run_grid(grid_spec([task], ["dac"], seeds, work, DAC_BUDGET), work / f"dac-{task}", options)
+    for task in tasks:
+        spec = grid_spec([task], OFF_POLICY, seeds, work, DAC_BUDGET)
+        runs += run_grid(spec, work / f"dac-{task}", options)
         if task in DAC_BASELINE:
             spec = grid_spec([task], ["sac"], seeds[:1], work, DAC_BUDGET)
             del spec["datasets"]  # SAC alone learns from the env's reward
@@ -247,15 +255,18 @@ def rows_of(runs: list[Run], work: Path, options: dict[str, Any]) -> tuple[list[
             hit = next((c for c in curve if c["normalized"] >= t), None)
             row[f"wall_to_{t:.3f}"] = None if hit is None else hit["wall_s"]
             row[f"cpu_to_{t:.3f}"] = None if hit is None else hit["cpu_s"]
-        if algo == "AIRL" and task in TRANSFER_ITERS:
-            row["transfer"] = transfer(task, seed, run.run_dir / "reward", work, options)
+        if algo in ("AIRL", "AIRL-SAC") and task in TRANSFER_ITERS:
+            # AIRL's folders keep their old names, so saved transfer runs are reused
+            name = f"transfer-{'' if algo == 'AIRL' else 'airl-sac-'}{task}-seed-{seed}"
+            row["transfer"] = transfer(task, seed, run.run_dir / "reward", work / name, options)
         print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
         rows.append(row)
     return rows, rl_alone
 
 
-def transfer(task: str, seed: int, reward_dir: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
-    """AIRL's transfer check: a fresh PPO agent (seed + 100) learns from the exported reward alone."""
+def transfer(task: str, seed: int, reward_dir: Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """AIRL's transfer check: a fresh PPO agent (seed + 100) learns from the exported reward alone (a
+    sweep in `out`)."""
     spec = {
         "algorithms": ["ppo"],
         "envs": [task],
@@ -269,7 +280,7 @@ def transfer(task: str, seed: int, reward_dir: Path, work: Path, options: dict[s
             "no-tensorboard": True,
         },
     }
-    (run,) = run_grid(spec, work / f"transfer-{task}-seed-{seed}", options)
+    (run,) = run_grid(spec, out, options)
     return {
         "ppo_iterations": TRANSFER_ITERS[task],
         "env_steps": int(run.metrics()[-1]["env_steps"]),
@@ -427,7 +438,7 @@ def imitation_time_to(algo: str, task: str, target: float, clock: str = "wall") 
 def aggregate(rows: list[dict[str, Any]], rl_alone: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for task in ALL_BUDGETS:
-        for algo in ("GAIL", "AIRL", "DAC"):
+        for algo in ("GAIL", "AIRL", "DAC", "AIRL-SAC"):
             mine = [r for r in rows if r["algo"] == algo and r["task"] == task]
             if not mine:
                 continue
@@ -484,7 +495,7 @@ def plot_curves(result: dict[str, Any]) -> list[str]:
             continue
         has_peer = any(a["task"] == task for a in result["anchors"])
         fig, ax = plt.subplots(figsize=(7, 4))
-        colors = {"GAIL": "tab:blue", "AIRL": "tab:orange", "DAC": "tab:green"}
+        colors = {"GAIL": "tab:blue", "AIRL": "tab:orange", "DAC": "tab:green", "AIRL-SAC": "tab:red"}
         for algo, color in colors.items():
             mine = [r for r in rows if r["algo"] == algo]
             if not mine:
@@ -654,7 +665,8 @@ def write_doc(result: dict[str, Any]) -> None:
 
 
 def dac_part(result: dict[str, Any]) -> dict[str, Any]:
-    """The DAC rows, SAC-alone rows and their aggregate (empty where --dac never ran)."""
+    """The off-policy rows (DAC, off-policy AIRL), SAC-alone rows and their aggregate (empty where --dac
+    never ran)."""
     return result.get("dac") or {"rows": [], "sac_alone": [], "aggregate": []}
 
 
@@ -663,45 +675,61 @@ def every_aggregate(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [*result["aggregate"], *dac_part(result)["aggregate"]]
 
 
+OFF_POLICY_TWIN = {"DAC": "GAIL", "AIRL-SAC": "AIRL"}
+"""Each off-policy method's twin with a PPO generator (the same discriminator and reward)."""
+
+
 def _dac_section(result: dict[str, Any]) -> list[str]:
-    """DAC against GAIL (PPO generator) on the same tasks and demonstrations."""
+    """The off-policy methods (DAC, off-policy AIRL) against their PPO-generator twins on the same tasks."""
     dac, run = dac_part(result), result.get("dac_run")
     if not dac["aggregate"] or not run:
         return []
     steps = ", ".join(f"{t} {b['rounds']:,}" for t, b in run["budget"].items())
     lines = [
         "",
-        f"DAC (Kostrikov et al. 2019; `mimetic train dac`): GAIL's discriminator and reward with an off-policy SAC "
-        f"generator, one discriminator step and one SAC update per env step. `{run['command'].strip()}` · "
-        f"{run['date']} · {run['total_wall_s']:.0f} s for the command (a rerun reuses the finished trials of its "
-        f"--work-dir). The same demonstrations, evaluation and normalization as the GAIL rows above; env steps: "
-        f"{steps}; `dac_preset` (the task's SAC settings, 256x256 networks, a 200k replay; discriminator 100x100, "
-        "gradient penalty 10). CPU seconds exclude evaluation. GAIL here is the row above (PPO generator).",
+        "Off-policy generators: DAC (Kostrikov et al. 2019; `mimetic train dac`), GAIL's discriminator and reward "
+        "with an off-policy SAC generator, and off-policy AIRL (Arnob 2020; `mimetic train airl-sac`), AIRL's "
+        "shaped discriminator (log pi from the current SAC policy, recomputed for every batch) with the same "
+        "generator and `airl_preset`'s reward choices. One discriminator step and one SAC update per env step. "
+        f"`{run['command'].strip()}` · {run['date']} · {run['total_wall_s']:.0f} s for the command (a rerun reuses "
+        "the finished trials of its --work-dir). The same demonstrations, evaluation and normalization as the "
+        f"GAIL/AIRL rows above; env steps: {steps}; `dac_preset` / `airl_sac_preset` (the task's SAC settings, "
+        "256x256 networks, a 200k replay; discriminator 100x100, gradient penalty 10). CPU seconds exclude "
+        "evaluation. The twin is the row above with a PPO generator (GAIL for DAC, AIRL for off-policy AIRL); "
+        "transfer: a fresh PPO agent on the exported reward, as for AIRL.",
         "",
-        "| task | seeds | env steps | DAC final (best eval) | DAC CPU s | CPU s to 0.5 / 0.9 (seeds reaching) | "
-        "GAIL final, env steps, CPU s |",
-        "|---|---|---|---|---|---|---|",
+        "| algo | task | seeds | env steps | final (best eval) | CPU s | CPU s to 0.5 / 0.9 (seeds reaching) | "
+        "transfer | twin final, env steps, CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for a in dac["aggregate"]:
-        gail = next((g for g in result["aggregate"] if g["algo"] == "GAIL" and g["task"] == a["task"]), None)
+        twin_algo = OFF_POLICY_TWIN.get(a["algo"])
+        twin = next(
+            (g for g in result["aggregate"] if g["algo"] == twin_algo and g["task"] == a["task"]), None
+        )
         to = " / ".join(
             f"{_t(a[f'cpu_to_{t:.3f}'])} ({a[f'seeds_reaching_{t:.3f}']}/{a['seeds']})" for t in THRESHOLDS
         )
         peer = (
             "–"
-            if gail is None
-            else f"{gail['normalized_mean']:.2f} ± {gail['normalized_std']:.2f}, {gail['env_steps']:,}, "
-            f"{gail['cpu_s_mean']:.0f}"
+            if twin is None
+            else f"{twin_algo} {twin['normalized_mean']:.2f} ± {twin['normalized_std']:.2f}, "
+            f"{twin['env_steps']:,}, {twin['cpu_s_mean']:.0f}"
+        )
+        tr = (
+            f"{a['transfer_normalized_mean']:.2f} ± {a['transfer_normalized_std']:.2f}"
+            if "transfer_normalized_mean" in a
+            else "–"
         )
         lines.append(
-            f"| {a['task']} | {a['seeds']} | {a['env_steps']:,} | {a['normalized_mean']:.2f} ± "
-            f"{a['normalized_std']:.2f} ({a['best_normalized_mean']:.2f}) | {a['cpu_s_mean']:.0f} | {to} | {peer} |"
+            f"| {a['algo']} | {a['task']} | {a['seeds']} | {a['env_steps']:,} | {a['normalized_mean']:.2f} ± "
+            f"{a['normalized_std']:.2f} ({a['best_normalized_mean']:.2f}) | {a['cpu_s_mean']:.0f} | {to} | {tr} | {peer} |"
         )
     for a in dac["aggregate"]:
         if "overhead_cpu" in a:
             lines += [
                 "",
-                f"DAC's overhead on {a['task']}: {a['cpu_s_mean']:.1f} CPU s against {a['rl_alone_cpu_s_mean']:.1f} "
+                f"{a['algo']}'s overhead on {a['task']}: {a['cpu_s_mean']:.1f} CPU s against {a['rl_alone_cpu_s_mean']:.1f} "
                 f"for {a['rl_alone_algo']} alone on the same env steps with the env's reward ({a['overhead_cpu']:.2f}x; "
                 f"{a['rl_alone_algo']} alone scored {a['rl_alone_normalized_mean']:.2f}).",
             ]
@@ -787,7 +815,7 @@ def write_papers_rows(result: dict[str, Any]) -> None:
                 text += f", transfer to a fresh PPO agent {a['transfer_normalized_mean']:.2f}"
             run = result.get("mujoco_run")
             # the MuJoCo GAIL/AIRL rows ran on their own, with their own command and date
-            if a["task"] in MUJOCO_BUDGET and run and algo != "DAC":
+            if a["task"] in MUJOCO_BUDGET and run and algo not in OFF_POLICY_TWIN:
                 text += f" (`{run['command'].strip()}`, {run['date']})"
             parts.append(text)
         return "; ".join(parts) or "not run"
@@ -809,6 +837,12 @@ def write_papers_rows(result: dict[str, Any]) -> None:
             "an off-policy generator (TD3 on a replay buffer, discriminator trained on replay samples) reaches "
             "expert performance on MuJoCo tasks with about 10x fewer env steps than GAIL",
             agg("DAC"),
+        )
+    if any(a["algo"] == "AIRL-SAC" for a in dac_part(result)["aggregate"]):
+        rows["| Off-policy AIRL (Arnob 2020)"] = (
+            "AIRL's discriminator with an off-policy (SAC) generator is sample efficient and imitates as well as "
+            "the best adversarial methods on continuous control, and its learned reward still retrains a policy",
+            agg("AIRL-SAC"),
         )
     iq = _iq_groups(result["iq_learn"])
     if iq:
@@ -834,8 +868,8 @@ def write_papers_rows(result: dict[str, Any]) -> None:
     extras = result.get("extras_run")
     for prefix, (claim, ours) in rows.items():
         run_cmd, run_stamp = cmd, stamp
-        own = result.get("dac_run") if prefix.startswith("| DAC") else None
-        if own is None and extras and not prefix.startswith(("| GAIL", "| AIRL")):
+        own = result.get("dac_run") if prefix.startswith(("| DAC", "| Off-policy AIRL")) else None
+        if own is None and extras and not prefix.startswith(("| GAIL", "| AIRL", "| Off-policy AIRL")):
             own = extras  # rerun on their own (--extras-only)
         if own:
             run_cmd = f"`{own['command'].strip()}`"
@@ -864,8 +898,15 @@ def main() -> None:
     parser.add_argument(
         "--dac",
         action="store_true",
-        help=f"run the DAC rows only ({', '.join(DAC_BUDGET)}; SAC alone as the baseline on "
+        help=f"run the off-policy rows only (DAC and off-policy AIRL on {', '.join(DAC_BUDGET)}; SAC alone as the baseline on "
         f"{', '.join(DAC_BASELINE)}), keeping every other row of the saved results JSON",
+    )
+    parser.add_argument(
+        "--dac-tasks",
+        nargs="+",
+        default=list(DAC_BUDGET),
+        choices=list(DAC_BUDGET),
+        help="with --dac: the tasks to run (to split a long run over processes; write with all of them)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     # one trial at a time by default: wall-clock against imitation's is the point
@@ -896,7 +937,7 @@ def main() -> None:
     dac = dac_part(saved)
     with work_dir(args) as work:
         if args.dac:
-            dac_rows, sac_alone = run_dac(args.seeds, work, options)
+            dac_rows, sac_alone = run_dac(args.dac_tasks, args.seeds, work, options)
             dac = {"rows": dac_rows, "sac_alone": sac_alone}
         for task in [] if args.mujoco else tasks:
             task_rows, task_rl = run_task(task, args.seeds, work, options)
@@ -958,7 +999,7 @@ def main() -> None:
             **run_header,
             "budget": DAC_BUDGET,
             "max_concurrent": args.max_concurrent,
-            "configs": {f"dac/{t}": _config_json("dac", t) for t in DAC_BUDGET},
+            "configs": {f"{a}/{t}": _config_json(a, t) for a in OFF_POLICY for t in DAC_BUDGET},
         }
     elif "dac_run" in saved:
         result["dac_run"] = saved["dac_run"]

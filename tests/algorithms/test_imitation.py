@@ -13,7 +13,7 @@ import torch
 
 import mimetic
 from mimetic.algorithms import ALGORITHMS
-from mimetic.algorithms.dac import DACConfig, DACLearner
+from mimetic.algorithms.dac import AIRLSACConfig, DACConfig, DACLearner, airl_sac_preset
 from mimetic.algorithms.iq_learn import IQLearnConfig, IQLearner, iq_loss, soft_value
 from mimetic.algorithms.sqil import SQILConfig, SQILLearner
 from mimetic.cli import main
@@ -26,7 +26,7 @@ from mimetic.rl.sac import SACConfig
 from mimetic.runtime.trainer import TrainerConfig
 
 torch.set_num_threads(1)
-IMITATION = ["gail", "airl", "dac", "sqil", "iq-learn"]
+IMITATION = ["gail", "airl", "dac", "airl-sac", "sqil", "iq-learn"]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +137,34 @@ def test_dac_rewards_replay_batches_with_the_stepped_discriminator(cartpole_demo
     assert all(torch.equal(a, b) for a, b in zip(untouched, learner.disc.parameters(), strict=True))
 
 
+def test_off_policy_airl_rewards_replay_with_f_minus_the_current_log_pi(pendulum_demos: Dataset) -> None:
+    preset = airl_sac_preset("Pendulum-v1")
+    assert preset.state_only and preset.generator_reward == "logit"  # airl_preset's choices off CartPole
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,), gamma=0.9)
+    config: AIRLSACConfig = replace(preset, sac=sac, disc_batch_size=6, disc_hidden_sizes=(8,))
+    learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
+    rng = np.random.default_rng(0)
+    batch = None
+    while batch is None:
+        batch = learner.sample(rng)
+    rows = batch["sac"]
+    obs, next_obs = rows["obs"].astype(np.float32), rows["next_obs"].astype(np.float32)
+    # the relabel uses the actor before this update's SAC step, and the discriminator after its own step
+    log_pi = learner.core.log_prob(obs, rows["acts"])
+    metrics = learner.update(batch)
+    assert "loss/discriminator" in metrics and "loss/critic" in metrics
+    assert learner.disc.h is not None
+    with torch.no_grad():  # l = g(s) + gamma (1 - done) h(s') - h(s) - log pi(a|s), written out
+        g = learner.disc.g.score(obs).numpy()
+        h, next_h = learner.disc.h.score(obs).numpy(), learner.disc.h.score(next_obs).numpy()
+    done = rows["terminals"].astype(np.float32).reshape(-1)
+    expected = g + 0.9 * (1 - done) * next_h - h - log_pi
+    np.testing.assert_allclose(rows["rews"], expected, rtol=1e-4, atol=1e-4)
+    assert metrics["reward/mean"] == pytest.approx(float(expected.mean()), rel=1e-4, abs=1e-5)
+    with pytest.raises(ValueError, match="generator_reward"):
+        DACLearner(pendulum_demos, replace(config, generator_reward="exp"), "Pendulum-v1", 0)
+
+
 def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
     learner = IQLearner(cartpole_demos, IQLearnConfig(learning_starts=4, batch_size=10), "CartPole-v1", 0)
     rng = np.random.default_rng(0)
@@ -156,7 +184,7 @@ def _tiny(algo: str, env_id: str) -> Any:
     sac = SACConfig(learning_starts=4, batch_size=8, hidden_sizes=(8, 8))
     if algo == "sqil":
         return replace(cfg, sac=sac)
-    if algo == "dac":
+    if algo in ("dac", "airl-sac"):
         return replace(cfg, sac=sac, disc_hidden_sizes=(8,), disc_batch_size=8)
     return replace(cfg, sac=sac, learning_starts=4, batch_size=8, hidden_sizes=(8,))
 

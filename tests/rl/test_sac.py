@@ -237,6 +237,28 @@ def test_numpy_act_matches_the_torch_policy() -> None:
     np.testing.assert_allclose(sampled, expected.numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_log_prob_of_given_actions_matches_the_sampled_log_prob() -> None:
+    space = gym.spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32))
+    sac = SAC(SACConfig(hidden_sizes=(8,)), BOX_OBS, space, seed=0)
+    obs = torch.randn(6, 3)
+    with torch.no_grad():
+        action, logp = sac._continuous(obs, deterministic=False)
+    got = sac.log_prob(obs.numpy(), action.numpy())
+    np.testing.assert_allclose(got, logp.numpy(), rtol=1e-4, atol=2e-3)
+    # an action on the bounds (tanh never reaches them) is pulled inside: a finite log-probability
+    edge = sac.log_prob(obs.numpy()[:1], np.array([[2.0, 1.0]]))
+    assert np.isfinite(edge).all()
+
+
+def test_discrete_log_prob_is_the_log_softmax_of_the_actor() -> None:
+    sac = SAC(SACConfig(hidden_sizes=(8,)), BOX_OBS, gym.spaces.Discrete(3), seed=0)
+    obs = torch.randn(4, 3)
+    acts = np.array([0, 2, 1, 2])
+    with torch.no_grad():
+        expected = torch.log_softmax(sac.actor(obs), -1)[torch.arange(4), torch.as_tensor(acts)]
+    np.testing.assert_allclose(sac.log_prob(obs.numpy(), acts), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_redq_target_is_the_min_over_the_drawn_subset() -> None:
     # RLPD's ensemble: 10 critics, the TD target's minimum over 2 drawn at random per update
     cfg = SACConfig(hidden_sizes=(8,), num_critics=10, target_subset=2, actor_q="mean")

@@ -13,6 +13,11 @@ steps are in the buffer). The reward is GAIL's -log(1 - D) = softplus(logit), po
 end on failure (Hopper-v5) living longer is never penalized. The paper's other fix, absorbing states for
 the bias of rewards at episode ends, is left out: with a positive reward the bias favours survival,
 which the expert shows. `mimetic train dac --dataset PATH --env ID --steps 200000`.
+
+Off-policy AIRL (Arnob 2020, "Off-Policy Adversarial Inverse Reinforcement Learning"; registered as
+"airl-sac") is the same loop with AIRL's shaped discriminator, l = g + gamma h(s') - h(s) - log pi(a|s).
+log pi is the current SAC policy's, recomputed for every replay and demonstration batch (the replay's
+actions came from older policies). The generator's reward and the exported g follow `airl_preset`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from mimetic.algorithms.adversarial import (
     g_reward,
     take_rows,
 )
+from mimetic.algorithms.airl import AIRLConfig, airl_preset
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
@@ -62,10 +68,34 @@ class DACConfig:
     """Weight of the gradient penalty on the discriminator (Kostrikov et al. 2019: 10)."""
 
 
+@dataclass
+class AIRLSACConfig(DACConfig):
+    """Off-policy AIRL: DAC's loop and settings with AIRL's discriminator options (`AIRLConfig`)."""
+
+    state_only: bool = False
+    """g reads the state only: the disentangled reward of Fu et al. 2018, Section 5."""
+    generator_reward: str = "logit"
+    """"logit": l = f - log pi (Fu et al. 2018, eq. 3); "softplus": -log(1 - D), positive."""
+    export_transform: str = "identity"
+    """The exported reward: g ("identity") or softplus(g) (positive)."""
+
+
 def dac_preset(env_id: str) -> DACConfig:
     """The env's SAC settings (`sac_preset`) with a 200k-transition buffer, enough for the budgets
     DAC needs on the benchmark tasks (its point is to need few env steps)."""
     return DACConfig(sac=replace(sac_preset(env_id), buffer_size=200_000))
+
+
+def airl_sac_preset(env_id: str) -> AIRLSACConfig:
+    """`dac_preset`'s generator and discriminator training with `airl_preset`'s reward choices: g
+    state-only except on CartPole-v1 and Acrobot-v1, and positive rewards where episodes end early."""
+    airl: AIRLConfig = airl_preset(env_id)
+    return AIRLSACConfig(
+        sac=dac_preset(env_id).sac,
+        state_only=airl.state_only,
+        generator_reward=airl.generator_reward,
+        export_transform=airl.export_transform,
+    )
 
 
 class DACLearner:
@@ -74,6 +104,11 @@ class DACLearner:
     def __init__(self, dataset: Dataset, config: DACConfig, env_id: str, seed: int) -> None:
         if config.disc_every < 1:
             raise ValueError(f"disc_every must be at least 1, got {config.disc_every}")
+        self.airl = config if isinstance(config, AIRLSACConfig) else None
+        if self.airl is not None and self.airl.generator_reward not in ("softplus", "logit"):
+            raise ValueError(
+                f"generator_reward must be 'softplus' or 'logit', got '{self.airl.generator_reward}'"
+            )
         self.config = config
         self.collector = VecCollector(env_id, 1, seed)
         obs_space = self.collector.single_observation_space
@@ -91,12 +126,22 @@ class DACLearner:
         self.core = SACCore(config.sac, obs_space, act_space, seed)
         self.replay = ReplayBuffer(config.sac.buffer_size)
         mean, std = fit_obs_stats(self.demos.obs)
-        self.disc = Discriminator(obs_dim, act_dim, self.discrete, config.disc_hidden_sizes, mean, std)
+        self.disc = Discriminator(
+            obs_dim,
+            act_dim,
+            self.discrete,
+            config.disc_hidden_sizes,
+            mean,
+            std,
+            shaped=self.airl is not None,
+            state_only=self.airl is not None and self.airl.state_only,
+            gamma=config.sac.gamma,
+        )
         self.fit = DiscriminatorFit(self.disc, config.disc_learning_rate, config.grad_penalty, seed)
         self.policy = PolicyAndReward(
             self.core.policy(), lambda: export_sac_policy(self.core, obs_space), self.exported_reward
         )
-        self.meta = {"env_id": env_id}
+        self.meta = {"env_id": env_id, "algorithm": "airl-sac" if self.airl else "dac"}
 
     @property
     def counters(self) -> dict[str, int]:
@@ -122,12 +167,13 @@ class DACLearner:
         metrics: dict[str, float] = {}
         if batch is not None:
             if "agent" in batch:
-                expert = take_rows(self.demos, batch["expert"])
-                metrics.update(self.fit.step(_as_disc_batch(batch["agent"]), expert))
+                expert = self._with_log_pi(take_rows(self.demos, batch["expert"]))
+                metrics.update(self.fit.step(self._with_log_pi(_as_disc_batch(batch["agent"])), expert))
             sac = batch["sac"]
             with torch.no_grad():
-                logits = self.disc.logits(_as_disc_batch(sac))
-            sac["rews"] = gail_reward(logits).numpy().astype(np.float32)
+                logits = self.disc.logits(self._with_log_pi(_as_disc_batch(sac)))
+            logit_reward = self.airl is not None and self.airl.generator_reward == "logit"
+            sac["rews"] = (logits if logit_reward else gail_reward(logits)).numpy().astype(np.float32)
             metrics.update(self.core.update(sac))
             metrics["reward/mean"] = float(sac["rews"].mean())
         returns, _ = self.collector.pop_finished()
@@ -145,9 +191,17 @@ class DACLearner:
     def validation_loss(self) -> float | None:
         return None
 
+    def _with_log_pi(self, batch: Batch) -> Batch:
+        """AIRL's batches carry the current policy's log pi(a|s); GAIL's need none."""
+        if self.airl is None:
+            return batch
+        return replace(batch, log_pi=self.core.log_prob(batch.obs, batch.acts))
+
     def exported_reward(self) -> LearnedReward:
-        """GAIL's reward softplus(g(s, a)), as `train gail` exports it."""
-        return g_reward(self.disc, "softplus", self.config.sac.gamma, {**self.meta, "algorithm": "dac"})
+        """DAC: GAIL's reward softplus(g(s, a)), as `train gail` exports it; off-policy AIRL: its g
+        (softplus(g) where `export_transform` says so), as `train airl` exports it."""
+        transform = "softplus" if self.airl is None else self.airl.export_transform
+        return g_reward(self.disc, transform, self.config.sac.gamma, self.meta)
 
 
 def _as_disc_batch(rows: dict[str, Any]) -> Batch:
@@ -173,4 +227,19 @@ class DAC:
 
     @staticmethod
     def build(dataset: Dataset, config: DACConfig, *, env_id: str, seed: int = 0, **_: Any) -> DACLearner:
+        return DACLearner(dataset, config, env_id, seed)
+
+
+@ALGORITHMS.register("airl-sac")
+class AIRLSAC:
+    """Off-policy AIRL (AIRL's shaped discriminator with DAC's SAC generator), registered as "airl-sac"."""
+
+    Config = AIRLSACConfig
+
+    @staticmethod
+    def default_config(env_id: str) -> AIRLSACConfig:
+        return airl_sac_preset(env_id)
+
+    @staticmethod
+    def build(dataset: Dataset, config: AIRLSACConfig, *, env_id: str, seed: int = 0, **_: Any) -> DACLearner:
         return DACLearner(dataset, config, env_id, seed)

@@ -209,6 +209,27 @@ class SAC:
             pre_tanh = mean + np.exp(np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)) * noise
         return np.tanh(pre_tanh) * self._np_scale + self._np_bias
 
+    def log_prob(self, obs: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        """log pi(a|s) of given env actions under the current policy, float32 (off-policy AIRL needs it
+        for replay and demonstration actions). Continuous actions are mapped back through the squash,
+        u = atanh((a - bias) / scale), with the same tanh correction as `_continuous`; actions on the
+        bounds are pulled in by 1e-6, where tanh cannot reach."""
+        out = self._actor_np(obs).astype(np.float64)
+        if self.discrete:
+            out -= out.max(1, keepdims=True)
+            log_probs = out - np.log(np.exp(out).sum(1, keepdims=True))
+            rows = np.arange(len(out))
+            return log_probs[rows, np.asarray(acts).reshape(-1).astype(np.int64)].astype(np.float32)
+        mean, log_std = np.split(out, 2, axis=-1)
+        log_std = np.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)
+        scale, bias = self._np_scale.astype(np.float64), self._np_bias.astype(np.float64)
+        squashed = np.clip(
+            (np.asarray(acts, dtype=np.float64).reshape(mean.shape) - bias) / scale, -1 + 1e-6, 1 - 1e-6
+        )
+        z = (np.arctanh(squashed) - mean) / np.exp(log_std)
+        gaussian = (-0.5 * z * z - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        return (gaussian - np.log(scale * (1 - squashed**2) + 1e-6).sum(-1)).astype(np.float32)
+
     def _backup_alpha(self, alpha: torch.Tensor) -> torch.Tensor:
         """The temperature the TD target uses: alpha, or 0 without the entropy backup."""
         return alpha if self.cfg.backup_entropy else torch.zeros_like(alpha)

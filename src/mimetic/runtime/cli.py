@@ -277,6 +277,10 @@ IMITATION_ABOUT = {
         "discriminator-actor-critic (Kostrikov et al. 2019): GAIL's reward for an off-policy SAC generator",
         "env steps",
     ),
+    "airl-sac": (
+        "off-policy AIRL (Arnob 2020): AIRL's shaped discriminator for DAC's SAC generator; exports its reward",
+        "env steps",
+    ),
     "sqil": (
         "soft Q imitation (Reddy et al. 2019): SAC, reward 1 on demonstrations, 0 on own steps",
         "env steps",
@@ -286,7 +290,7 @@ IMITATION_ABOUT = {
 
 
 def _add_imitation_parsers(algos: Any) -> None:
-    """`mimetic train gail|airl|dac|sqil|iq-learn --dataset PATH --env ID`: imitation with env interaction."""
+    """`mimetic train gail|airl|dac|airl-sac|sqil|iq-learn --dataset PATH --env ID`: imitation with env interaction."""
     for name, (text, unit) in IMITATION_ABOUT.items():
         parser = algos.add_parser(
             name,
@@ -297,7 +301,7 @@ def _add_imitation_parsers(algos: Any) -> None:
                 "env steps": "env step plus one update",
                 "steps": "update (plus one env step when online)",
             }[unit]
-            + ". Writes the run directory, with the learned reward in reward/ (gail, airl, dac, iq-learn).",
+            + ". Writes the run directory, with the learned reward in reward/ (gail, airl, dac, airl-sac, iq-learn).",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             epilog=f"example:\n  mimetic train {name} --dataset demos/cartpole.npz --env CartPole-v1 "
             + f"--run-dir runs/{name}-cartpole "
