@@ -13,6 +13,7 @@ import torch
 
 import mimetic
 from mimetic.algorithms import ALGORITHMS
+from mimetic.algorithms.adversarial import take_rows
 from mimetic.algorithms.dac import AIRLSACConfig, DACConfig, DACLearner, airl_sac_preset
 from mimetic.algorithms.iq_learn import IQLearnConfig, IQLearner, iq_loss, soft_value
 from mimetic.algorithms.sqil import SQILConfig, SQILLearner
@@ -137,11 +138,16 @@ def test_dac_rewards_replay_batches_with_the_stepped_discriminator(cartpole_demo
     assert all(torch.equal(a, b) for a, b in zip(untouched, learner.disc.parameters(), strict=True))
 
 
-def test_off_policy_airl_rewards_replay_with_f_minus_the_current_log_pi(pendulum_demos: Dataset) -> None:
+@pytest.mark.parametrize("reward_log_pi", [False, True])
+def test_off_policy_airl_rewards_replay_with_f_or_f_minus_the_current_log_pi(
+    pendulum_demos: Dataset, reward_log_pi: bool
+) -> None:
     preset = airl_sac_preset("Pendulum-v1")
     assert preset.state_only and preset.generator_reward == "logit"  # airl_preset's choices off CartPole
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,), gamma=0.9)
-    config: AIRLSACConfig = replace(preset, sac=sac, disc_batch_size=6, disc_hidden_sizes=(8,))
+    config: AIRLSACConfig = replace(
+        preset, sac=sac, disc_batch_size=6, disc_hidden_sizes=(8,), reward_log_pi=reward_log_pi
+    )
     learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
     rng = np.random.default_rng(0)
     batch = None
@@ -154,15 +160,30 @@ def test_off_policy_airl_rewards_replay_with_f_minus_the_current_log_pi(pendulum
     metrics = learner.update(batch)
     assert "loss/discriminator" in metrics and "loss/critic" in metrics
     assert learner.disc.h is not None
-    with torch.no_grad():  # l = g(s) + gamma (1 - done) h(s') - h(s) - log pi(a|s), written out
+    with torch.no_grad():  # f = g(s) + gamma (1 - done) h(s') - h(s), written out
         g = learner.disc.g.score(obs).numpy()
         h, next_h = learner.disc.h.score(obs).numpy(), learner.disc.h.score(next_obs).numpy()
     done = rows["terminals"].astype(np.float32).reshape(-1)
-    expected = g + 0.9 * (1 - done) * next_h - h - log_pi
+    expected = g + 0.9 * (1 - done) * next_h - h - (log_pi if reward_log_pi else 0.0)
     np.testing.assert_allclose(rows["rews"], expected, rtol=1e-4, atol=1e-4)
     assert metrics["reward/mean"] == pytest.approx(float(expected.mean()), rel=1e-4, abs=1e-5)
     with pytest.raises(ValueError, match="generator_reward"):
         DACLearner(pendulum_demos, replace(config, generator_reward="exp"), "Pendulum-v1", 0)
+
+
+def test_off_policy_airl_discriminator_sees_the_current_log_pi(pendulum_demos: Dataset) -> None:
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
+    config = replace(airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,))
+    learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
+    rows = take_rows(learner.demos, np.arange(5))
+    with_pi = learner._with_log_pi(rows)
+    assert with_pi.log_pi is not None
+    np.testing.assert_allclose(with_pi.log_pi, learner.core.log_prob(rows.obs, rows.acts))
+    with torch.no_grad():  # l = f - log pi: the logit moves one for one with log pi
+        shift = learner.disc.logits(replace(with_pi, log_pi=with_pi.log_pi + 1.0)) - learner.disc.logits(
+            with_pi
+        )
+    np.testing.assert_allclose(shift.numpy(), -np.ones(5), atol=1e-5)
 
 
 def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
