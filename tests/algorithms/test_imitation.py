@@ -171,6 +171,25 @@ def test_off_policy_airl_rewards_replay_with_f_or_f_minus_the_current_log_pi(
         DACLearner(pendulum_demos, replace(config, generator_reward="exp"), "Pendulum-v1", 0)
 
 
+def test_off_policy_airl_replay_keeps_the_behaviour_log_density(pendulum_demos: Dataset) -> None:
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
+    config = replace(airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,))
+    learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
+    rng = np.random.default_rng(0)
+    for _ in range(16):  # no update: the policy that acted is still the current one
+        learner.sample(rng)
+    rows = learner.replay.sample(200, rng)
+    warmup = np.isclose(rows["rews"], -np.log(4.0))  # uniform on [-2, 2]: density 1/4
+    assert 0 < warmup.sum() < len(warmup)
+    acted = ~warmup
+    np.testing.assert_allclose(
+        rows["rews"][acted],
+        learner.core.log_prob(rows["obs"][acted], rows["acts"][acted]),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
 def test_off_policy_airl_discriminator_sees_the_current_log_pi(pendulum_demos: Dataset) -> None:
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
     config = replace(airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,))

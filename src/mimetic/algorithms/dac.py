@@ -15,13 +15,15 @@ the bias of rewards at episode ends, is left out: with a positive reward the bia
 which the expert shows. `mimetic train dac --dataset PATH --env ID --steps 200000`.
 
 Off-policy AIRL (Arnob 2020, "Off-Policy Adversarial Inverse Reinforcement Learning"; registered as
-"airl-sac") is the same loop with AIRL's shaped discriminator, l = g + gamma h(s') - h(s) - log pi(a|s).
-log pi is the current SAC policy's, recomputed for every discriminator batch (the replay's actions came
-from older policies). The generator's reward is f by default, not the paper's f - log pi: SAC's own
-entropy bonus already plays the part of -log pi, and with log pi in the reward the old replay actions,
-scored by a sharpening current policy, got rewards in the thousands. On HalfCheetah-v5 (seed 0) the
-policy's entropy fell to -47, Q to +3300, and the score was -0.20 normalized at 40k env steps (DAC:
-0.37 at 45k). `reward_log_pi=True` restores it. Where episodes end early, `airl_preset`'s softplus
+"airl-sac") is the same loop with AIRL's shaped discriminator, l = f - log q(a|s) with
+f = g + gamma h(s') - h(s), where q is the density the sample was drawn from. For replay rows that is
+the behaviour policy's, stored when the action was taken (uniform during warm-up); for demonstrations,
+the current SAC policy's. Scoring the replay's old actions under the current policy instead, as the
+paper does, broke on HalfCheetah-v5 (seed 0): as the policy sharpened, old actions got log pi in the
+hundreds below zero, f followed them to a mean of -200 to -470 per step, and the score stayed at
+-0.08 normalized after 30k env steps (DAC: 0.27 at 25k, 0.37 at 45k).
+The generator's reward is f, not the paper's f - log pi: SAC's own entropy bonus already plays the
+part of -log pi (`reward_log_pi=True` restores it). Where episodes end early, `airl_preset`'s softplus
 keeps the reward positive; the exported g follows `airl_preset` too.
 """
 
@@ -159,10 +161,13 @@ class DACLearner:
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any] | None:
         collector = self.collector
+        warmup = collector.total_steps < self.config.sac.learning_starts
         action = warmup_or_act(self.core, collector, self.config.sac.learning_starts)
+        log_q = self._behaviour_log_q(collector.obs, action, warmup)
         obs, acts, _, next_obs, terminated, _ = collector.step(action)
-        # the env's reward is never stored: the discriminator relabels every batch
-        self.replay.add(obs, acts, np.zeros(len(acts), dtype=np.float32), next_obs, terminated)
+        # the env's reward is never stored (the discriminator relabels every batch), so its column
+        # holds what AIRL's discriminator needs of each replay row: the log-density it was drawn from
+        self.replay.add(obs, acts, log_q, next_obs, terminated)
         if collector.total_steps < self.config.sac.learning_starts:
             return None
         batch: dict[str, Any] = {"sac": self.replay.sample(self.config.sac.batch_size, rng)}
@@ -177,7 +182,10 @@ class DACLearner:
         if batch is not None:
             if "agent" in batch:
                 expert = self._with_log_pi(take_rows(self.demos, batch["expert"]))
-                metrics.update(self.fit.step(self._with_log_pi(_as_disc_batch(batch["agent"])), expert))
+                agent = _as_disc_batch(batch["agent"])
+                if self.airl is not None:
+                    agent = replace(agent, log_pi=np.asarray(batch["agent"]["rews"], dtype=np.float32))
+                metrics.update(self.fit.step(agent, expert))
             sac = batch["sac"]
             with torch.no_grad():
                 logits = self.disc.logits(self._with_log_pi(_as_disc_batch(sac), self._reward_log_pi))
@@ -200,13 +208,28 @@ class DACLearner:
     def validation_loss(self) -> float | None:
         return None
 
+    def _behaviour_log_q(self, obs: np.ndarray, action: np.ndarray, warmup: bool) -> np.ndarray:
+        """log q(a|s) of the action about to be taken: uniform during warm-up, else the SAC policy's
+        (zeros for DAC, whose discriminator needs none)."""
+        if self.airl is None:
+            return np.zeros(len(action), dtype=np.float32)
+        if not warmup:
+            return self.core.log_prob(obs, action)
+        space = self.collector.single_action_space
+        if isinstance(space, gym.spaces.Discrete):
+            log_q = -np.log(float(space.n))
+        else:
+            log_q = -float(np.sum(np.log(np.asarray(space.high, np.float64) - space.low)))
+        return np.full(len(action), log_q, dtype=np.float32)
+
     @property
     def _reward_log_pi(self) -> bool:
         return self.airl is not None and self.airl.reward_log_pi
 
     def _with_log_pi(self, batch: Batch, log_pi: bool = True) -> Batch:
-        """AIRL's batches carry the current policy's log pi(a|s), or zeros where the logit is to be f
-        alone (`log_pi=False`); GAIL's need none."""
+        """AIRL's demonstration batches carry the current policy's log pi(a|s), and so do replay batches
+        relabelled with `reward_log_pi`; zeros where the logit is to be f alone (`log_pi=False`). GAIL's
+        need none."""
         if self.airl is None:
             return batch
         if not log_pi:
