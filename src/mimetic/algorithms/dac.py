@@ -19,11 +19,12 @@ Off-policy AIRL (Arnob 2020, "Off-Policy Adversarial Inverse Reinforcement Learn
 f = g + gamma h(s') - h(s), where q is the density the sample was drawn from. For replay rows that is
 the behaviour policy's, stored when the action was taken (uniform during warm-up); for demonstrations,
 the current SAC policy's. Scoring the replay's old actions under the current policy instead, as the
-paper does, broke on HalfCheetah-v5 (seed 0): as the policy sharpened, old actions got log pi in the
-hundreds below zero, f followed them to a mean of -200 to -470 per step, and the score stayed at
--0.08 normalized after 30k env steps (DAC: 0.27 at 25k, 0.37 at 45k).
+paper does, made f track those log-densities on HalfCheetah-v5 (seed 0): as the policy sharpened, old
+actions got log pi far below zero, and by 30k env steps f averaged -200 to -470 per step and the
+critics' Q -18,700 (score -0.08; DAC's three seeds 0.03-0.08 at 30k).
 The generator's reward is f, not the paper's f - log pi: SAC's own entropy bonus already plays the
-part of -log pi (`reward_log_pi=True` restores it). Where episodes end early, `airl_preset`'s softplus
+part of -log pi, and with both (and current-policy scoring) the same run's entropy fell to -47, Q rose
+to +3300 and the score was -0.20 at 40k (DAC: 0.30). `reward_log_pi=True` restores it. Where episodes end early, `airl_preset`'s softplus
 keeps the reward positive; the exported g follows `airl_preset` too.
 """
 
