@@ -218,8 +218,9 @@ class DACLearner:
             return self.core.log_prob(obs, action)
         space = self.collector.single_action_space
         if isinstance(space, gym.spaces.Discrete):
-            log_q = -np.log(float(space.n))
+            log_q = -float(np.log(float(space.n)))
         else:
+            assert isinstance(space, gym.spaces.Box)  # DAC's spaces are Discrete or Box
             log_q = -float(np.sum(np.log(np.asarray(space.high, np.float64) - space.low)))
         return np.full(len(action), log_q, dtype=np.float32)
 
