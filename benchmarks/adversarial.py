@@ -688,9 +688,15 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "Off-policy generators: DAC (Kostrikov et al. 2019; `mimetic train dac`), GAIL's discriminator and reward "
-        "with an off-policy SAC generator, and off-policy AIRL (Arnob 2020; `mimetic train airl-sac`), AIRL's "
-        "shaped discriminator (log pi from the current SAC policy, recomputed for every batch) with the same "
-        "generator and `airl_preset`'s reward choices. One discriminator step and one SAC update per env step. "
+        "with an off-policy SAC generator"
+        + (
+            ", and off-policy AIRL (Arnob 2020; `mimetic train airl-sac`), AIRL's shaped discriminator (log q of "
+            "each replay action as it was drawn, of demonstrations under the current SAC policy) with the same "
+            "generator and `airl_preset`'s reward choices"
+            if any(a["algo"] == "AIRL-SAC" for a in dac["aggregate"])
+            else " (off-policy AIRL, `train airl-sac`, is not in these results yet: see adversarial.md)"
+        )
+        + ". One discriminator step and one SAC update per env step. "
         f"`{run['command'].strip()}` · {run['date']} · {run['total_wall_s']:.0f} s for the command (a rerun reuses "
         "the finished trials of its --work-dir). The same demonstrations, evaluation and normalization as the "
         f"GAIL/AIRL rows above; env steps: {steps}; `dac_preset` / `airl_sac_preset` (the task's SAC settings, "
