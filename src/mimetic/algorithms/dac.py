@@ -24,8 +24,8 @@ actions got log pi far below zero, and by 30k env steps f averaged -200 to -470 
 critics' Q -18,700 (score -0.08; DAC's three seeds 0.03-0.08 at 30k).
 The generator's reward is f, not the paper's f - log pi: SAC's own entropy bonus already plays the
 part of -log pi, and with both (and current-policy scoring) the same run's entropy fell to -47, Q rose
-to +3300 and the score was -0.20 at 40k (DAC: 0.30). `reward_log_pi=True` restores it. Where episodes end early, `airl_preset`'s softplus
-keeps the reward positive; the exported g follows `airl_preset` too.
+to +3300 and the score was -0.20 at 40k (DAC: 0.30). `reward_log_pi=True` restores it. Where episodes
+end early, `airl_preset`'s softplus keeps the reward positive; the exported g follows `airl_preset` too.
 """
 
 from __future__ import annotations
