@@ -29,6 +29,7 @@ from mimetic.algorithms.ppo import export_ppo_policy
 from mimetic.data.dataset import Dataset
 from mimetic.data.errors import DatasetError
 from mimetic.nn.ensemble import FlatAdam, flatten_parameters
+from mimetic.nn.heads import log_softmax_np
 from mimetic.rewards.discriminator import (
     Batch,
     Discriminator,
@@ -281,9 +282,7 @@ def ppo_log_prob(core: PPOCore, obs: np.ndarray, acts: np.ndarray) -> np.ndarray
     """log pi(a|s) of the PPO policy for given (env) actions, as float32 (no side effects)."""
     out, _ = core.net.forward_np(core._prep(np.asarray(obs, dtype=np.float32)))
     if core.net.discrete:
-        logits = out.astype(np.float64)
-        logits -= logits.max(1, keepdims=True)
-        log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        log_probs = log_softmax_np(out)
         return log_probs[np.arange(len(out)), np.asarray(acts).reshape(-1).astype(np.int64)].astype(
             np.float32
         )

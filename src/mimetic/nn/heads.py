@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -158,3 +159,10 @@ class CategoricalHead(Head):
         if deterministic:
             return logits.argmax(dim=-1)
         return torch.distributions.Categorical(logits=logits).sample()
+
+
+def log_softmax_np(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax of a (batch, n) array in float64, shifted by the row max for stability: the
+    categorical log-probabilities PPO and SAC compute in NumPy when acting or scoring given actions."""
+    shifted = np.asarray(logits, dtype=np.float64) - np.max(logits, axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from mimetic.nn.ensemble import FlatAdam
+from mimetic.nn.heads import log_softmax_np
 from mimetic.nn.mlp import ACTIVATIONS
 from mimetic.rl.gae import compute_gae
 from mimetic.rl.rollout import Rollout
@@ -399,9 +400,7 @@ class PPO:
             self.obs_rms.update(np.asarray(obs, dtype=np.float64).reshape(len(obs), -1))
         out, values = self.net.forward_np(self._prep(obs))
         if self.net.discrete:
-            logits = out.astype(np.float64)
-            logits -= logits.max(1, keepdims=True)
-            log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+            log_probs = log_softmax_np(out)
             cdf = np.cumsum(np.exp(log_probs), axis=1)
             # inverse-CDF sampling of the categorical
             u = self.sample_rng.random(len(cdf)) * cdf[:, -1]

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from mimetic.nn.ensemble import EnsembleLinear, EnsembleMLP, FlatAdam, flatten_parameters
+from mimetic.nn.heads import log_softmax_np
 from mimetic.nn.mlp import mlp
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
@@ -216,8 +217,7 @@ class SAC:
         bounds are pulled in by 1e-6, where tanh cannot reach."""
         out = self._actor_np(obs).astype(np.float64)
         if self.discrete:
-            out -= out.max(1, keepdims=True)
-            log_probs = out - np.log(np.exp(out).sum(1, keepdims=True))
+            log_probs = log_softmax_np(out)
             rows = np.arange(len(out))
             return log_probs[rows, np.asarray(acts).reshape(-1).astype(np.int64)].astype(np.float32)
         mean, log_std = np.split(out, 2, axis=-1)
