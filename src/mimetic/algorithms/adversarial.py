@@ -33,9 +33,10 @@ from mimetic.nn.heads import log_softmax_np
 from mimetic.rewards.discriminator import (
     Batch,
     Discriminator,
+    check_generator_reward,
     discriminator_loss,
-    gail_reward,
     gradient_penalty,
+    reward_from_logits,
 )
 from mimetic.rewards.learned import LearnedReward
 from mimetic.rewards.nets import fit_obs_stats
@@ -81,8 +82,7 @@ class AdversarialLearner:
         state_only: bool = False,
         generator_reward: str = "softplus",
     ) -> None:
-        if generator_reward not in ("softplus", "logit"):
-            raise ValueError(f"generator_reward must be 'softplus' or 'logit', got '{generator_reward}'")
+        check_generator_reward(generator_reward)
         self.config = config
         self.shaped = shaped
         self.generator_reward = generator_reward
@@ -153,7 +153,7 @@ class AdversarialLearner:
             metrics = self.discriminator_step(take_rows(agent, rows_a), take_rows(self.demos, rows_e))
         with torch.no_grad():
             logits = self.disc.logits(self._with_log_pi(agent))
-            rews = logits if self.generator_reward == "logit" else gail_reward(logits)
+            rews = reward_from_logits(logits, self.generator_reward)
         rollout.rews = rews.numpy().astype(np.float64).reshape(rollout.rews.shape)
         metrics.update(self.core.update(rollout))
         metrics["reward/mean"] = float(rollout.rews.mean())

@@ -36,15 +36,21 @@ STATE_ACTION_ENVS = ("CartPole-v1", "Acrobot-v1")
 
 
 @dataclass
-class AIRLConfig(AdversarialConfig):
-    """AIRL hyperparameters; the shared ones are in `AdversarialConfig`."""
+class AIRLRewardOptions:
+    """AIRL's reward choices, the same for the PPO generator (`train airl`) and the SAC one (`train airl-sac`)."""
 
     state_only: bool = False
     """g reads the state only: the disentangled reward of Fu et al. 2018, Section 5."""
     generator_reward: str = "logit"
-    """"logit": f - log pi (the paper, eq. 3); "softplus": -log(1 - D), positive (see the module doc)."""
+    """"logit": the discriminator's logit (`train airl`: f - log pi, the paper's eq. 3; `train airl-sac`: f,
+    see `mimetic.algorithms.dac`); "softplus": softplus of it, -log(1 - D), positive (see the module doc)."""
     export_transform: str = "identity"
     """The exported reward: g ("identity", the paper) or softplus(g) (positive)."""
+
+
+@dataclass
+class AIRLConfig(AIRLRewardOptions, AdversarialConfig):
+    """AIRL hyperparameters; the shared ones are in `AdversarialConfig`, the reward's in `AIRLRewardOptions`."""
 
 
 def airl_preset(env_id: str) -> AIRLConfig:

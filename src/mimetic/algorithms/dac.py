@@ -30,7 +30,7 @@ end early, `airl_preset`'s softplus keeps the reward positive; the exported g fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import gymnasium as gym
@@ -45,11 +45,11 @@ from mimetic.algorithms.adversarial import (
     g_reward,
     take_rows,
 )
-from mimetic.algorithms.airl import AIRLConfig, airl_preset
+from mimetic.algorithms.airl import AIRLRewardOptions, airl_preset
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
-from mimetic.rewards.discriminator import Batch, Discriminator, gail_reward
+from mimetic.rewards.discriminator import Batch, Discriminator, check_generator_reward, reward_from_logits
 from mimetic.rewards.learned import LearnedReward
 from mimetic.rewards.nets import fit_obs_stats
 from mimetic.rl.replay import ReplayBuffer
@@ -77,16 +77,9 @@ class DACConfig:
 
 
 @dataclass
-class AIRLSACConfig(DACConfig):
-    """Off-policy AIRL: DAC's loop and settings with AIRL's discriminator options (`AIRLConfig`)."""
+class AIRLSACConfig(AIRLRewardOptions, DACConfig):
+    """Off-policy AIRL: DAC's loop and settings with AIRL's reward choices (`AIRLRewardOptions`)."""
 
-    state_only: bool = False
-    """g reads the state only: the disentangled reward of Fu et al. 2018, Section 5."""
-    generator_reward: str = "logit"
-    """"logit": the reward is the logit, f (f - log pi with `reward_log_pi`, Fu et al. 2018, eq. 3);
-    "softplus": softplus of it, positive."""
-    export_transform: str = "identity"
-    """The exported reward: g ("identity") or softplus(g) (positive)."""
     reward_log_pi: bool = False
     """Subtract log pi(a|s) from f in the generator's reward (the paper's l = f - log pi); off by default,
     SAC's entropy bonus stands in for it (see the module doc)."""
@@ -101,13 +94,9 @@ def dac_preset(env_id: str) -> DACConfig:
 def airl_sac_preset(env_id: str) -> AIRLSACConfig:
     """`dac_preset`'s generator and discriminator training with `airl_preset`'s reward choices: g
     state-only except on CartPole-v1 and Acrobot-v1, and positive rewards where episodes end early."""
-    airl: AIRLConfig = airl_preset(env_id)
-    return AIRLSACConfig(
-        sac=dac_preset(env_id).sac,
-        state_only=airl.state_only,
-        generator_reward=airl.generator_reward,
-        export_transform=airl.export_transform,
-    )
+    airl = airl_preset(env_id)
+    options = {f.name: getattr(airl, f.name) for f in fields(AIRLRewardOptions)}
+    return AIRLSACConfig(sac=dac_preset(env_id).sac, **options)
 
 
 class DACLearner:
@@ -117,10 +106,9 @@ class DACLearner:
         if config.disc_every < 1:
             raise ValueError(f"disc_every must be at least 1, got {config.disc_every}")
         self.airl = config if isinstance(config, AIRLSACConfig) else None
-        if self.airl is not None and self.airl.generator_reward not in ("softplus", "logit"):
-            raise ValueError(
-                f"generator_reward must be 'softplus' or 'logit', got '{self.airl.generator_reward}'"
-            )
+        # DAC's reward is GAIL's softplus; off-policy AIRL's is its chosen one
+        self.generator_reward = "softplus" if self.airl is None else self.airl.generator_reward
+        check_generator_reward(self.generator_reward)
         self.config = config
         self.collector = VecCollector(env_id, 1, seed)
         obs_space = self.collector.single_observation_space
@@ -190,8 +178,7 @@ class DACLearner:
             sac = batch["sac"]
             with torch.no_grad():
                 logits = self.disc.logits(self._with_log_pi(_as_disc_batch(sac), self._reward_log_pi))
-            logit_reward = self.airl is not None and self.airl.generator_reward == "logit"
-            sac["rews"] = (logits if logit_reward else gail_reward(logits)).numpy().astype(np.float32)
+            sac["rews"] = reward_from_logits(logits, self.generator_reward).numpy().astype(np.float32)
             metrics.update(self.core.update(sac))
             metrics["reward/mean"] = float(sac["rews"].mean())
         returns, _ = self.collector.pop_finished()

@@ -36,6 +36,17 @@ def gail_reward(logits: torch.Tensor) -> torch.Tensor:
     return nn.functional.softplus(logits)
 
 
+def check_generator_reward(kind: str) -> None:
+    """The generator's reward is the logit itself ("logit") or GAIL's softplus of it ("softplus")."""
+    if kind not in ("softplus", "logit"):
+        raise ValueError(f"generator_reward must be 'softplus' or 'logit', got '{kind}'")
+
+
+def reward_from_logits(logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """The generator's reward from the discriminator's logits, as `check_generator_reward` describes."""
+    return logits if kind == "logit" else gail_reward(logits)
+
+
 def airl_shaped(
     g: torch.Tensor, h: torch.Tensor, next_h: torch.Tensor, terminals: torch.Tensor, gamma: float
 ) -> torch.Tensor:
