@@ -142,6 +142,14 @@ class DACLearner:
             self.core.policy(), lambda: export_sac_policy(self.core, obs_space), self.exported_reward
         )
         self.meta = {"env_id": env_id, "algorithm": "airl-sac" if self.airl else "dac"}
+        # the log-density of warm-up's uniform actions, the same for every one of them
+        if isinstance(act_space, gym.spaces.Discrete):
+            self._uniform_log_q = -float(np.log(float(act_space.n)))
+        else:
+            assert isinstance(act_space, gym.spaces.Box)  # DAC's spaces are Discrete or Box
+            self._uniform_log_q = -float(
+                np.sum(np.log(np.asarray(act_space.high, np.float64) - act_space.low))
+            )
 
     @property
     def counters(self) -> dict[str, int]:
@@ -203,13 +211,7 @@ class DACLearner:
             return np.zeros(len(action), dtype=np.float32)
         if not warmup:
             return self.core.log_prob(obs, action)
-        space = self.collector.single_action_space
-        if isinstance(space, gym.spaces.Discrete):
-            log_q = -float(np.log(float(space.n)))
-        else:
-            assert isinstance(space, gym.spaces.Box)  # DAC's spaces are Discrete or Box
-            log_q = -float(np.sum(np.log(np.asarray(space.high, np.float64) - space.low)))
-        return np.full(len(action), log_q, dtype=np.float32)
+        return np.full(len(action), self._uniform_log_q, dtype=np.float32)
 
     @property
     def _reward_log_pi(self) -> bool:
