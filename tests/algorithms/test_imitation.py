@@ -215,6 +215,49 @@ def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None
     assert np.isfinite(learner.update(batch)["loss/iq"])
 
 
+# ---- off-policy checkpoints: the replay, the env-step count and the generators ------------------
+OFF_POLICY_LEARNERS = ["sac", "sqil", "dac", "airl-sac", "iq-learn"]
+
+
+@pytest.mark.parametrize("algo", OFF_POLICY_LEARNERS)
+def test_off_policy_checkpoint_restores_replay_steps_and_generators(
+    algo: str, pendulum_demos: Dataset, tmp_path: Path
+) -> None:
+    from mimetic.algorithms.online import ReplayState
+    from mimetic.runtime.checkpoint import load_checkpoint, save_checkpoint
+
+    def build() -> Any:
+        tiny = SACConfig(learning_starts=4, batch_size=8, hidden_sizes=(8,)) if algo == "sac" else None
+        config = tiny or _tiny(algo, "Pendulum-v1")
+        return ALGORITHMS.get(algo).build(pendulum_demos, config, env_id="Pendulum-v1")
+
+    learner, rng = build(), np.random.default_rng(0)
+    for _ in range(9):  # past the 4 warm-up steps, so updates have drawn on the generators
+        learner.update(learner.sample(rng))
+    path = save_checkpoint(tmp_path, 9, learner.modules(), learner.optimizers(), {})
+    resumed = build()
+    load_checkpoint(path, resumed.modules(), resumed.optimizers())
+    assert resumed.collector.total_steps == 9  # no second warm-up
+    before, after = learner.modules()["replay"], resumed.modules()["replay"]
+    assert isinstance(before, ReplayState) and isinstance(after, ReplayState)
+    assert {name: len(r) for name, r in after.replays.items()} == {name: 9 for name in before.replays}
+    for name, replay in before.replays.items():
+        for key, value in replay.state_dict().items():
+            np.testing.assert_array_equal(after.replays[name].state_dict()[key], value)
+    for name, gen in before.generators.items():
+        assert torch.equal(after.generators[name].get_state(), gen.get_state())
+
+
+def test_a_checkpoint_without_a_replay_warns_and_keeps_the_empty_buffer() -> None:
+    from mimetic.algorithms.online import ReplayState
+    from mimetic.rl.replay import ReplayBuffer
+
+    replay = ReplayBuffer(10)
+    with pytest.warns(UserWarning, match="holds no replay buffer"):
+        ReplayState({"replay": replay}, {}).load_state_dict({})
+    assert len(replay) == 0
+
+
 # ---- the harness: every new algorithm, two steps, save, load ----------------------------------
 def _tiny(algo: str, env_id: str) -> Any:
     cfg = ALGORITHMS.get(algo).default_config(env_id)

@@ -53,7 +53,8 @@ def _drive(learner: RLIFLearner, fires_at: set[int]) -> tuple[FiresAt, list[bool
         expert_acts.append(learner.expert.act(learner.collector.obs)[0][0])
         learner.env_step()
     rows = learner.online.state_dict()
-    by_expert = [bool(np.allclose(rows["data/acts"][t], expert_acts[t], atol=1e-6)) for t in range(20)]
+    # a buffer's state holds its filled rows only
+    by_expert = [bool(np.allclose(rows["data/acts"][t], expert_acts[t], atol=1e-6)) for t in range(19)]
     # the held transition: step 19's reward is decided at step 20, so 19 rows are stored
     assert len(learner.online) == 19
     return rule, by_expert, rows["data/rews"][:19]
@@ -66,7 +67,7 @@ def test_rewards_and_four_step_takeover_with_the_learner_turn() -> None:
     # 8 -> expert 8..11; learner's turn at 12; asked at 13, fires at 14 -> expert 14..17; turn at 18
     assert rule.consulted == [0, 1, 2, 3, 8, 13, 14, 19]
     expert_steps = [3, 4, 5, 6, 8, 9, 10, 11, 14, 15, 16, 17]
-    assert by_expert == [t in expert_steps for t in range(20)]
+    assert by_expert == [t in expert_steps for t in range(19)]
     expected = np.zeros(19)
     expected[[2, 7, 13]] = -1.0  # the learner transitions that led to the takeovers at 3, 8 and 14
     np.testing.assert_array_equal(rews, expected)
@@ -81,7 +82,7 @@ def test_without_the_learner_turn_a_rule_that_fires_again_extends_the_takeover()
     # through 10 without a learner step in between); consulted 11, fires at 12 -> expert 12..15
     assert rule.consulted == [0, 1, 2, 3, 7, 11, 12, 16, 17, 18, 19]
     expert_steps = [3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15]
-    assert by_expert == [t in expert_steps for t in range(20)]
+    assert by_expert == [t in expert_steps for t in range(19)]
     expected = np.zeros(19)
     expected[[2, 11]] = -1.0
     np.testing.assert_array_equal(rews, expected)

@@ -55,3 +55,21 @@ def test_add_transitions_from_demonstrations() -> None:
     np.testing.assert_array_equal(batch["next_obs"][:, 0], batch["obs"][:, 0] + 1)
     assert set(batch["terminals"].tolist()) == {False, True}
     assert np.all(batch["rews"] == 0)
+
+
+def test_state_dict_holds_the_filled_rows_and_refuses_a_smaller_ring() -> None:
+    buf = ReplayBuffer(100)
+    _fill(buf, 0, 5, 2.0)
+    state = buf.state_dict()
+    assert state["data/acts"].tolist() == [0, 1, 2, 3, 4]  # 5 rows saved, not the 100 slots
+    copy = ReplayBuffer(100)
+    copy.load_state_dict(dict(sorted(state.items())))  # a checkpoint gives its keys back sorted
+    _fill(copy, 5, 2, 3.0)  # goes on at slot 5, as the original would
+    _fill(buf, 5, 2, 3.0)
+    np.testing.assert_array_equal(copy.state_dict()["data/acts"], buf.state_dict()["data/acts"])
+    ring = ReplayBuffer(4)
+    _fill(ring, 0, 6, 1.0)  # wrapped: slot 2 holds the oldest row
+    with pytest.raises(ValueError, match="wrapped at 4 rows"):
+        ReplayBuffer(8).load_state_dict(ring.state_dict())
+    with pytest.raises(ValueError, match="more than this buffer's capacity 3"):
+        ReplayBuffer(3).load_state_dict(ring.state_dict())

@@ -47,6 +47,7 @@ from mimetic.algorithms.adversarial import (
 )
 from mimetic.algorithms.airl import AIRLRewardOptions, airl_preset
 from mimetic.algorithms.base import ALGORITHMS
+from mimetic.algorithms.online import replay_checkpoint
 from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
 from mimetic.rewards.discriminator import Batch, Discriminator, check_generator_reward, reward_from_logits
@@ -195,7 +196,12 @@ class DACLearner:
         return metrics
 
     def modules(self) -> dict[str, nn.Module]:
-        return {**sac_modules(self.core), "discriminator": self.disc}
+        generators = {"sac": self.core.generator, "discriminator": self.fit.generator}
+        return {
+            **sac_modules(self.core),
+            "discriminator": self.disc,
+            **replay_checkpoint(self.collector, {"replay": self.replay}, generators),
+        }
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         opts: dict[str, Any] = {**sac_optimizers(self.core), "discriminator": self.fit.opt}

@@ -33,6 +33,7 @@ from torch import nn
 
 from mimetic.algorithms.adversarial import PolicyAndReward, demo_arrays
 from mimetic.algorithms.base import ALGORITHMS
+from mimetic.algorithms.online import replay_checkpoint
 from mimetic.algorithms.sac import _Alpha, export_sac_policy
 from mimetic.data.dataset import Dataset
 from mimetic.data.errors import DatasetError
@@ -354,11 +355,16 @@ class IQLearner:
         return q - alpha * logp
 
     def modules(self) -> dict[str, nn.Module]:
+        generators = {"iq": self.generator}
         if self.discrete:
-            return {"q": self.q}
-        mods = {"actor": self.core.actor, "critics": self.core.critics, "alpha": _Alpha(self.core)}
-        if self.config.target_value:
-            mods["target_critics"] = self.core.target_critics
+            mods: dict[str, nn.Module] = {"q": self.q}
+        else:
+            mods = {"actor": self.core.actor, "critics": self.core.critics, "alpha": _Alpha(self.core)}
+            generators["sac"] = self.core.generator
+            if self.config.target_value:
+                mods["target_critics"] = self.core.target_critics
+        if self.collector is not None:  # online: the agent's own replay
+            mods.update(replay_checkpoint(self.collector, {"agent": self.agent_buffer}, generators))
         return mods
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:

@@ -1,8 +1,9 @@
-"""What the PPO and SAC algorithms share: a saveable view of the learner's current policy, and
-normalizer state that checkpoints carry as tensors."""
+"""What the PPO and SAC algorithms share: a saveable view of the learner's current policy, and the
+state that checkpoints carry as tensors: counters, normalizers, replay buffers and sampling generators."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mimetic.rl.replay import ReplayBuffer
 from mimetic.rl.running_stats import RunningMeanStd
 
 
@@ -58,6 +60,55 @@ class Progress(nn.Module):
 def ppo_progress(collector: Any, core: Any) -> Progress:
     """The counters of an on-policy PPO loop: env steps taken and the steps PPO's annealing has seen."""
     return Progress({"env_steps": (collector, "total_steps"), "ppo_steps_done": (core, "steps_done")})
+
+
+class ReplayState(nn.Module):
+    """An off-policy learner's replay buffers and the torch generators it samples with (actions, noise,
+    penalty interpolation), as state-dict tensors. Without them a resumed SAC, SQIL or DAC run started
+    from an empty buffer: it trained on a few thousand fresh rows and was a different run. What is
+    still not saved is the env's own state: the resumed run starts a new episode."""
+
+    def __init__(self, replays: dict[str, ReplayBuffer], generators: dict[str, torch.Generator]) -> None:
+        super().__init__()
+        self.replays = replays
+        self.generators = generators
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        out = {
+            f"{name}.{key}": torch.as_tensor(value).contiguous()
+            for name, replay in self.replays.items()
+            for key, value in replay.state_dict().items()
+        }
+        out.update({f"generator.{name}": gen.get_state() for name, gen in self.generators.items()})
+        return out
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        if not state_dict:
+            warnings.warn(
+                "the checkpoint holds no replay buffer (written before mimetic saved them): "
+                "the run goes on from an empty one",
+                stacklevel=2,
+            )
+            return None
+        for name, replay in self.replays.items():
+            prefix = f"{name}."
+            replay.load_state_dict(
+                {k[len(prefix) :]: v.numpy() for k, v in state_dict.items() if k.startswith(prefix)}
+            )
+        for name, gen in self.generators.items():
+            gen.set_state(state_dict[f"generator.{name}"])
+        return None
+
+
+def replay_checkpoint(
+    collector: Any, replays: dict[str, ReplayBuffer], generators: dict[str, torch.Generator]
+) -> dict[str, nn.Module]:
+    """The checkpoint entries of a one-env off-policy loop: its env-step count (so warm-up is not
+    repeated on resume) and its replay buffers and generators."""
+    return {
+        "progress": Progress({"env_steps": (collector, "total_steps")}),
+        "replay": ReplayState(replays, generators),
+    }
 
 
 class RunningStatsState(nn.Module):

@@ -28,7 +28,7 @@ from torch import nn
 
 from mimetic.algorithms.base import ALGORITHMS
 from mimetic.algorithms.dagger import check_env
-from mimetic.algorithms.online import ExportingPolicy
+from mimetic.algorithms.online import ExportingPolicy, replay_checkpoint
 from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers
 from mimetic.experts.collect import collect
 from mimetic.interactive.experts import make_expert
@@ -218,7 +218,11 @@ class RLIFLearner:
         return metrics
 
     def modules(self) -> dict[str, nn.Module]:
-        return {**sac_modules(self.core), "counters": _Counters(self)}
+        return {
+            **sac_modules(self.core),
+            "counters": _Counters(self),
+            **replay_checkpoint(self.collector, {"online": self.online}, {"sac": self.core.generator}),
+        }
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return sac_optimizers(self.core)

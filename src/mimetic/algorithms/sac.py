@@ -2,8 +2,9 @@
 
 One Trainer step is one env step plus, once `learning_starts` steps are collected, one gradient
 update on a uniform replay minibatch (Haarnoja et al. 2018's one update per step). Checkpoints hold
-the networks and Adam states; the replay buffer and the env are not saved, so a resumed SAC run
-refills its buffer (it continues, but not bitwise like an offline run).
+the networks, Adam states, the replay buffer, the env-step count and the sampling generator; the env's
+own state is not saved, so a resumed run starts a new episode (it continues, but not bitwise like an
+offline run).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 
 from mimetic.algorithms.base import ALGORITHMS
-from mimetic.algorithms.online import ExportingPolicy
+from mimetic.algorithms.online import ExportingPolicy, replay_checkpoint
 from mimetic.policies.actor import policy_from_actor
 from mimetic.policies.learned import TorchPolicy
 from mimetic.rewards.learned import load_reward
@@ -102,7 +103,10 @@ class SACTrainerLearner:
         return {} if batch is None else self.core.update(batch)
 
     def modules(self) -> dict[str, nn.Module]:
-        return sac_modules(self.core)
+        return {
+            **sac_modules(self.core),
+            **replay_checkpoint(self.collector, {"replay": self.replay}, {"sac": self.core.generator}),
+        }
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return sac_optimizers(self.core)

@@ -19,7 +19,7 @@ from torch import nn
 
 from mimetic.algorithms.adversarial import demo_arrays
 from mimetic.algorithms.base import ALGORITHMS
-from mimetic.algorithms.online import ExportingPolicy
+from mimetic.algorithms.online import ExportingPolicy, replay_checkpoint
 from mimetic.algorithms.sac import export_sac_policy, sac_modules, sac_optimizers, warmup_or_act
 from mimetic.data.dataset import Dataset
 from mimetic.rl.replay import MixedReplay, ReplayBuffer
@@ -109,7 +109,10 @@ class SQILLearner:
         return metrics
 
     def modules(self) -> dict[str, nn.Module]:
-        return sac_modules(self.core)
+        return {
+            **sac_modules(self.core),
+            **replay_checkpoint(self.collector, {"agent": self.agent_buffer}, {"sac": self.core.generator}),
+        }
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return sac_optimizers(self.core)

@@ -43,8 +43,10 @@ class ReplayBuffer:
                 lambda x: np.zeros((self.capacity, *np.asarray(x).shape[1:]), np.asarray(x).dtype), batch
             )
         idx = (self.pos + np.arange(n)) % self.capacity
-        for (_, dst), (_, src) in zip(tree_leaves(self._store), tree_leaves(batch), strict=True):
-            dst[idx] = src
+        # matched by path, not position: a restored store's leaves come back in the checkpoint's order
+        store = dict(tree_leaves(self._store))
+        for path, src in tree_leaves(batch):
+            store[path][idx] = src
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 
@@ -61,15 +63,32 @@ class ReplayBuffer:
         return tree_map(lambda x: x[idx], self._store)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Flat arrays for a checkpoint (no pickle): the stored rows plus the ring position."""
+        """Flat arrays for a checkpoint (no pickle): the filled rows (slot order) and the ring position.
+
+        Rows past `size` are never sampled, so a buffer 5k rows into a 1M capacity saves 5k rows."""
         out = {"meta/size": np.array(self.size), "meta/pos": np.array(self.pos)}
         if self._store is not None:
-            out.update({f"data/{path}": arr for path, arr in tree_leaves(self._store)})
+            out.update({f"data/{path}": arr[: self.size] for path, arr in tree_leaves(self._store)})
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.size, self.pos = int(state["meta/size"]), int(state["meta/pos"])
-        leaves = {k[len("data/") :]: np.array(v) for k, v in state.items() if k.startswith("data/")}
+        size, pos = int(state["meta/size"]), int(state["meta/pos"])
+        if size > self.capacity:
+            raise ValueError(
+                f"the saved replay holds {size} rows, more than this buffer's capacity {self.capacity}"
+            )
+        if pos != size % self.capacity and size != self.capacity:
+            # a ring that wrapped in a smaller buffer: its oldest row is not at slot 0 here
+            raise ValueError(
+                f"the saved replay wrapped at {size} rows; this buffer's capacity is {self.capacity}"
+            )
+        leaves = {}
+        for key, rows in state.items():
+            if key.startswith("data/"):
+                full = np.zeros((self.capacity, *rows.shape[1:]), dtype=rows.dtype)
+                full[:size] = rows[:size]
+                leaves[key[len("data/") :]] = full
+        self.size, self.pos = size, pos
         self._store = tree_from_leaves(leaves) if leaves else None
 
 
