@@ -11,8 +11,8 @@ minibatch from expert demonstrations whose rewards are zeroed and half from the 
 (`MixedReplay`), one update per env step.
 
 One Trainer step is one env step plus one update. Checkpoints hold the networks, the Adam
-states and the counters; the replay buffers and the env are not saved, so a resumed run refills
-its buffers and continues (not bitwise), as `mimetic train sac` does.
+states, the counters, the online replay buffer and the sampling generator; the env is not saved, so
+a resumed run starts a new episode and continues (not bitwise), as `mimetic train sac` does.
 """
 
 from __future__ import annotations
