@@ -173,7 +173,9 @@ def test_off_policy_airl_rewards_replay_with_f_or_f_minus_the_current_log_pi(
 
 def test_off_policy_airl_replay_keeps_the_behaviour_log_density(pendulum_demos: Dataset) -> None:
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
-    config = replace(airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,))
+    config = replace(
+        airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,), discriminator_log_q=True
+    )
     learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
     rng = np.random.default_rng(0)
     for _ in range(16):  # no update: the policy that acted is still the current one
@@ -192,7 +194,9 @@ def test_off_policy_airl_replay_keeps_the_behaviour_log_density(pendulum_demos: 
 
 def test_off_policy_airl_discriminator_sees_the_current_log_pi(pendulum_demos: Dataset) -> None:
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
-    config = replace(airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,))
+    config = replace(
+        airl_sac_preset("Pendulum-v1"), sac=sac, disc_hidden_sizes=(8,), discriminator_log_q=True
+    )
     learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
     rows = take_rows(learner.demos, np.arange(5))
     with_pi = learner._with_log_pi(rows)
@@ -203,6 +207,39 @@ def test_off_policy_airl_discriminator_sees_the_current_log_pi(pendulum_demos: D
             with_pi
         )
     np.testing.assert_allclose(shift.numpy(), -np.ones(5), atol=1e-5)
+
+
+@pytest.mark.parametrize("log_q", [True, False])
+def test_off_policy_airl_discriminator_logit_with_or_without_log_q(
+    pendulum_demos: Dataset, log_q: bool
+) -> None:
+    sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,))
+    config = replace(
+        airl_sac_preset("Pendulum-v1"),
+        sac=sac,
+        disc_hidden_sizes=(8,),
+        disc_batch_size=6,
+        discriminator_log_q=log_q,
+    )
+    learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
+    rng = np.random.default_rng(0)
+    batch = None
+    while batch is None:
+        batch = learner.sample(rng)
+    seen: list[Any] = []
+    learner.fit.step = lambda agent, expert: seen.append((agent, expert)) or {}  # type: ignore[method-assign]
+    demos = take_rows(learner.demos, batch["expert"])
+    demo_log_pi = learner.core.log_prob(demos.obs, demos.acts)  # before the update's SAC step
+    learner.update(batch)
+    ((agent, expert),) = seen
+    if log_q:  # replay rows: the density they were drawn from; demonstrations: the current policy's
+        np.testing.assert_allclose(agent.log_pi, batch["agent"]["rews"])
+        np.testing.assert_allclose(expert.log_pi, demo_log_pi, rtol=1e-6)
+        assert np.any(agent.log_pi != 0)
+    else:  # f alone (the default): both classes carry log q = 0, and the replay stores none
+        assert not airl_sac_preset("Pendulum-v1").discriminator_log_q
+        assert np.all(agent.log_pi == 0) and np.all(expert.log_pi == 0)
+        assert np.all(batch["agent"]["rews"] == 0)
 
 
 def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
