@@ -698,15 +698,20 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
         "Off-policy generators: DAC (Kostrikov et al. 2019; `mimetic train dac`), GAIL's discriminator and reward "
         "with an off-policy SAC generator"
         + (
-            ", and off-policy AIRL (Arnob 2020; `mimetic train airl-sac`), AIRL's shaped discriminator (log q of "
-            "each replay action as it was drawn, of demonstrations under the current SAC policy) with the same "
-            "generator and `airl_preset`'s reward choices"
+            ", and off-policy AIRL (Arnob 2020; `mimetic train airl-sac`), AIRL's shaped discriminator f = g + "
+            "γh(s′) − h(s) as the logit (without −log q: Ghasemipour et al. 2019's off-policy form, see "
+            "adversarial.md) with the same generator and `airl_preset`'s reward choices"
             if any(a["algo"] == "AIRL-SAC" for a in dac["aggregate"])
             else " (off-policy AIRL, `train airl-sac`, is not in these results yet: see adversarial.md)"
         )
         + ". One discriminator step and one SAC update per env step. "
         f"`{run['command'].strip()}` · {run['date']} · {run['total_wall_s']:.0f} s for the command (a rerun reuses "
-        "the finished trials of its --work-dir). The same demonstrations, evaluation and normalization as the "
+        "the finished trials of its --work-dir)"
+        + "".join(
+            f"; the {', '.join(e['rows'])} rows are from `{e['command'].strip()}` · {e['date']}"
+            for e in run.get("earlier", [])
+        )
+        + ". The same demonstrations, evaluation and normalization as the "
         f"GAIL/AIRL rows above; env steps: {steps}; `dac_preset` / `airl_sac_preset` (the task's SAC settings, "
         "256x256 networks, a 200k replay; discriminator 100x100, gradient penalty 10). CPU seconds exclude "
         "evaluation. The twin is the row above with a PPO generator (GAIL for DAC, AIRL for off-policy AIRL); "
@@ -832,6 +837,9 @@ def write_papers_rows(result: dict[str, Any]) -> None:
             if a["task"] in MUJOCO_BUDGET and run and algo not in OFF_POLICY_TWIN:
                 text += f" (`{run['command'].strip()}`, {run['date']})"
             parts.append(text)
+        if algo in OFF_POLICY_TWIN:  # the off-policy methods' tasks without rows yet
+            done = {a["task"] for a in every_aggregate(result) if a["algo"] == algo}
+            parts += [f"{t}: not in these results yet" for t in DAC_BUDGET if t not in done]
         return "; ".join(parts) or "not run"
 
     rows = {
@@ -920,14 +928,14 @@ def main() -> None:
         nargs="+",
         default=list(DAC_BUDGET),
         choices=list(DAC_BUDGET),
-        help="with --dac: the tasks to run (to split a long run over processes; write with all of them)",
+        help="with --dac: the tasks to run (a writing run replaces their rows and keeps the others)",
     )
     parser.add_argument(
         "--dac-algorithms",
         nargs="+",
         default=OFF_POLICY,
         choices=OFF_POLICY,
-        help="with --dac: the off-policy methods to run (to split a long run over processes; write with all)",
+        help="with --dac: the off-policy methods to run (a writing run replaces their rows and keeps the others)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     # one trial at a time by default: wall-clock against imitation's is the point
@@ -956,10 +964,17 @@ def main() -> None:
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     tasks = list(MUJOCO_BUDGET) if args.mujoco else [] if args.extras_only or args.dac else args.tasks
     dac = dac_part(saved)
+    kept: list[dict[str, Any]] = []  # saved off-policy rows a partial --dac run leaves as they are
     with work_dir(args) as work:
         if args.dac:
             dac_rows, sac_alone = run_dac(args.dac_tasks, args.seeds, work, options, args.dac_algorithms)
-            dac = {"rows": dac_rows, "sac_alone": sac_alone}
+            # a run over some tasks or methods replaces their rows and keeps the others
+            ran = {(a.upper(), t) for a in args.dac_algorithms for t in args.dac_tasks}
+            kept = [r for r in dac["rows"] if (r["algo"], r["task"]) not in ran]
+            dac = {
+                "rows": sorted(dac_rows + kept, key=_dac_order),
+                "sac_alone": sac_alone + [r for r in dac["sac_alone"] if r["task"] not in args.dac_tasks],
+            }
         for task in [] if args.mujoco else tasks:
             task_rows, task_rl = run_task(task, args.seeds, work, options)
             rows += task_rows
@@ -1021,6 +1036,7 @@ def main() -> None:
             "budget": DAC_BUDGET,
             "max_concurrent": args.max_concurrent,
             "configs": {f"{a}/{t}": _config_json(a, t) for a in OFF_POLICY for t in DAC_BUDGET},
+            "earlier": earlier_dac_runs(saved.get("dac_run"), kept),
         }
     elif "dac_run" in saved:
         result["dac_run"] = saved["dac_run"]
@@ -1053,6 +1069,29 @@ def main() -> None:
         print(f"wrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} and {PAPERS.relative_to(ROOT)}")
     for g in result["goals"]:
         print(g)
+
+
+def _dac_order(row: dict[str, Any]) -> tuple[int, int, int]:
+    """Off-policy rows in `OFF_POLICY`'s order, then `DAC_BUDGET`'s tasks, then seeds."""
+    algos = [a.upper() for a in OFF_POLICY]
+    return algos.index(row["algo"]), list(DAC_BUDGET).index(row["task"]), row["seed"]
+
+
+def earlier_dac_runs(previous: dict[str, Any] | None, kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The earlier --dac commands whose rows a partial run kept: each with its date and the "ALGO task"
+    rows it made, so the doc can say which command made which row."""
+    if previous is None or not kept:
+        return []
+    left = sorted({f"{r['algo']} {r['task']}" for r in kept})
+    out = []
+    for run in previous.get("earlier", []):
+        rows = [k for k in run["rows"] if k in left]
+        if rows:
+            out.append({**run, "rows": rows})
+            left = [k for k in left if k not in rows]
+    if left:
+        out.append({"command": previous["command"], "date": previous["date"], "rows": left})
+    return out
 
 
 def _config_json(algo: str, task: str) -> dict[str, Any]:
