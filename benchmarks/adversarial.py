@@ -891,6 +891,11 @@ def write_papers_rows(result: dict[str, Any]) -> None:
     for prefix, (claim, ours) in rows.items():
         run_cmd, run_stamp = cmd, stamp
         own = result.get("dac_run") if prefix.startswith(("| DAC", "| Off-policy AIRL")) else None
+        if own:  # a partial --dac run kept this method's rows: cite the command that made them
+            algo = "DAC" if prefix.startswith("| DAC") else "AIRL-SAC"
+            own = next(
+                (e for e in own.get("earlier", []) if any(k.startswith(f"{algo} ") for k in e["rows"])), own
+            )
         if own is None and extras and not prefix.startswith(("| GAIL", "| AIRL", "| Off-policy AIRL")):
             own = extras  # rerun on their own (--extras-only)
         if own:
