@@ -891,11 +891,12 @@ def write_papers_rows(result: dict[str, Any]) -> None:
     for prefix, (claim, ours) in rows.items():
         run_cmd, run_stamp = cmd, stamp
         own = result.get("dac_run") if prefix.startswith(("| DAC", "| Off-policy AIRL")) else None
-        if own:  # a partial --dac run kept this method's rows: cite the command that made them
-            algo = "DAC" if prefix.startswith("| DAC") else "AIRL-SAC"
-            own = next(
-                (e for e in own.get("earlier", []) if any(k.startswith(f"{algo} ") for k in e["rows"])), own
-            )
+        if own:  # partial --dac runs: cite every command that made this method's rows
+            made = off_policy_commands(result, "DAC" if prefix.startswith("| DAC") else "AIRL-SAC")
+            own = {
+                "command": "` and `".join(r["command"].strip() for r in made),
+                "date": ", ".join(sorted({r["date"] for r in made})),
+            }
         if own is None and extras and not prefix.startswith(("| GAIL", "| AIRL", "| Off-policy AIRL")):
             own = extras  # rerun on their own (--extras-only)
         if own:
@@ -1097,6 +1098,16 @@ def earlier_dac_runs(previous: dict[str, Any] | None, kept: list[dict[str, Any]]
     if left:
         out.append({"command": previous["command"], "date": previous["date"], "rows": left})
     return out
+
+
+def off_policy_commands(result: dict[str, Any], algo: str) -> list[dict[str, Any]]:
+    """The --dac runs (command, date) that made `algo`'s saved rows: the latest run where it made any
+    of them (those not listed under its "earlier"), then the earlier runs that made the rest."""
+    run = result["dac_run"]
+    mine = [e for e in run.get("earlier", []) if any(k.startswith(f"{algo} ") for k in e["rows"])]
+    by_earlier = {k for e in mine for k in e["rows"]}
+    made = {f"{r['algo']} {r['task']}" for r in dac_part(result)["rows"] if r["algo"] == algo}
+    return ([run] if made - by_earlier else []) + mine
 
 
 def _config_json(algo: str, task: str) -> dict[str, Any]:

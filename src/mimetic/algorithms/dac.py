@@ -15,8 +15,9 @@ the bias of rewards at episode ends, is left out: with a positive reward the bia
 which the expert shows. `mimetic train dac --dataset PATH --env ID --steps 200000`.
 
 Off-policy AIRL (Arnob 2020, "Off-Policy Adversarial Inverse Reinforcement Learning"; registered as
-"airl-sac") is the same loop with AIRL's shaped discriminator, l = f - log q(a|s) with
-f = g + gamma h(s') - h(s), where q is the density the sample was drawn from. For replay rows that is
+"airl-sac") is the same loop with AIRL's shaped discriminator, f = g + gamma h(s') - h(s). The paper's
+logit is l = f - log q(a|s) (here with `discriminator_log_q=True`; the default is f alone, see below),
+where q is the density the sample was drawn from. For replay rows that is
 the behaviour policy's, stored when the action was taken (uniform during warm-up); for demonstrations,
 the current SAC policy's. Scoring the replay's old actions under the current policy instead, as the
 paper does, made f track those log-densities on HalfCheetah-v5 (seed 0): as the policy sharpened, old
@@ -195,11 +196,8 @@ class DACLearner:
             if "agent" in batch:
                 expert = self._with_log_pi(take_rows(self.demos, batch["expert"]), self._disc_log_q)
                 agent = _as_disc_batch(batch["agent"])
-                if self.airl is not None:
-                    log_q = np.asarray(batch["agent"]["rews"], dtype=np.float32)
-                    agent = replace(
-                        agent, log_pi=log_q if self.airl.discriminator_log_q else np.zeros_like(log_q)
-                    )
+                if self.airl is not None:  # the replay's log q column (zeros without discriminator_log_q)
+                    agent = replace(agent, log_pi=np.asarray(batch["agent"]["rews"], dtype=np.float32))
                 metrics.update(self.fit.step(agent, expert))
             sac = batch["sac"]
             with torch.no_grad():
