@@ -87,8 +87,9 @@ SQIL_STEPS = 8_000
 # at 6k steps (docs/adversarial.md). At 100k env steps its three MuJoCo seeds ended at 0.92 +- 0.02
 # (HalfCheetah-v5, still rising) and 0.94 +- 0.02 (Hopper-v5), so the budget there is 150k: 30% of
 # GAIL's and, at about 13 ms per step here (one SAC update and one discriminator step; the three seeds
-# took 1920 and 1903 CPU s on average, two runs side by side on the two cores), 32 CPU minutes per run. The MuJoCo runs
-# checkpoint every 10k steps, replay included, so a cut-off benchmark resumes them. CartPole-v1 is left out: GAIL already reaches 1.00 there in seconds.
+# took 1920 and 1903 CPU s on average, two runs side by side on the two cores), 32 CPU minutes per
+# run. The MuJoCo runs checkpoint every 10k steps, replay included, so a cut-off benchmark resumes
+# them. CartPole-v1 is left out: GAIL already reaches 1.00 there in seconds.
 DAC_BUDGET = {
     "Pendulum-v1": {"rounds": 10_000, "eval_every": 1_000},
     "HalfCheetah-v5": {"rounds": 150_000, "eval_every": 5_000, "checkpoint_every": 10_000},
