@@ -178,16 +178,20 @@ def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _protocol_rows(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The robomimic table (survey row #8): best, last and validation-selected checkpoints."""
+    """The robomimic table (survey row #8): best, last and validation-selected checkpoints, and the mean
+    policy of the last checkpoints when the run exported one (`--average-last`)."""
     valid_at = {r["step"]: r["valid_loss"] for r in records if "valid_loss" in r}
+    averaged = summary.get("averaged")
+    steps = averaged.get("checkpoints", []) if isinstance(averaged, dict) else []
     rows = []
     for key, label in (
         ("best", "best"),
         ("last", "last"),
         ("selected_by_valid_loss", "selected by validation loss"),
+        ("averaged", f"mean of the checkpoints at steps {', '.join(map(str, steps))} (policy/)"),
     ):
         entry = summary.get(key)
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or (key == "averaged" and "return_mean" not in entry):
             continue
         rows.append(
             {

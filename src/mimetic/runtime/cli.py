@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ def add_eval_parser(verbs: Any) -> argparse.ArgumentParser:
     ev.add_argument(
         "--steps-per-action", type=int, default=None, help="diffusion policies: denoising steps per action"
     )
+    ev.add_argument(
+        "--average-last",
+        type=int,
+        default=None,
+        metavar="N",
+        help="PATH is a run directory: roll out the mean of the policies of its last N checkpoints "
+        "(what `mimetic train --average-last N` exports), written to a temporary folder",
+    )
     ev.set_defaults(func=_eval)
     return ev
 
@@ -133,6 +142,7 @@ def _trainer_fields(args: argparse.Namespace) -> dict[str, Any]:
         "eval_every": args.eval_every,
         "eval_episodes": args.eval_episodes,
         "checkpoint_every": args.checkpoint_every,
+        "average_last": args.average_last,
     }
 
 
@@ -192,6 +202,9 @@ def _launch(
         raise CliError(str(err)) from None
     last = result.summary.get("last")
     tail = f"; final eval return {last['return_mean']:.1f}" if last else ""
+    averaged = result.summary.get("averaged", {})
+    if "return_mean" in averaged:
+        tail += f"; policy/ (the mean of the last {len(averaged['checkpoints'])} checkpoints) {averaged['return_mean']:.1f}"
     print(f"trained {result.summary['steps']} steps; run in {result.run_dir}{tail}")
     if (result.run_dir / "report.html").is_file():
         print(f"report: {result.run_dir / 'report.html'}")
@@ -352,6 +365,14 @@ def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
     parser.add_argument(
         "--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 1000)"
     )
+    parser.add_argument(
+        "--average-last",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the run's policy/ is the mean of the policies of its last N checkpoints (weight averaging; "
+        "default 1: the final weights)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
         "--no-report",
@@ -381,13 +402,35 @@ def resolve_policy_dir(path: Path) -> Path:
 def _eval(args: argparse.Namespace) -> int:
     import torch
 
+    torch.set_num_threads(1)
+    path = Path(args.path)
+    if args.average_last is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            policy_dir, label = _averaged_policy(path, args.average_last, Path(tmp))
+            return _eval_policy(args, path, policy_dir, label)
+    policy_dir = resolve_policy_dir(path)
+    return _eval_policy(args, path, policy_dir, str(policy_dir))
+
+
+def _averaged_policy(run_dir: Path, last: int, tmp: Path) -> tuple[Path, str]:
+    """The mean of `run_dir`'s last `last` checkpoint policies, written under `tmp`, and its name."""
+    from mimetic.cli import CliError
+    from mimetic.runtime.averaging import AveragingError, average_policies, checkpoint_policies
+
+    try:
+        chosen = checkpoint_policies(run_dir, last)
+        averaged = average_policies([p for _, p in chosen], tmp / "policy")
+    except AveragingError as err:
+        raise CliError(str(err)) from None
+    steps = ", ".join(str(step) for step, _ in chosen)
+    return averaged, f"the mean of {run_dir}'s checkpoint policies at steps {steps}"
+
+
+def _eval_policy(args: argparse.Namespace, path: Path, policy_dir: Path, label: str) -> int:
     from mimetic.cli import CliError
     from mimetic.eval.rollout import evaluate
     from mimetic.policies.learned import load
 
-    torch.set_num_threads(1)
-    path = Path(args.path)
-    policy_dir = resolve_policy_dir(path)
     env_id = args.env
     if env_id is None:
         for candidate in (path / "config.json", policy_dir.parent / "config.json"):
@@ -401,12 +444,12 @@ def _eval(args: argparse.Namespace) -> int:
     policy = _with_sampling(load(policy_dir), args.guidance, args.steps_per_action)
     result = evaluate(policy, env_id, args.episodes, args.seed, deterministic=not args.stochastic)
     if args.json:
-        print(json.dumps({"policy": str(policy_dir), **result.to_json()}, indent=2))
+        print(json.dumps({"policy": label, **result.to_json()}, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{policy_dir} on {env_id}", show_header=False)
+    table = Table(title=f"{label} on {env_id}", show_header=False)
     table.add_row("episodes", str(len(result.returns)))
     table.add_row("seeds", f"{args.seed}..{args.seed + args.episodes - 1}")
     table.add_row("return", f"{result.mean:.1f} ± {result.std:.1f}")

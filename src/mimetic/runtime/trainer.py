@@ -32,6 +32,7 @@ from rich.progress import (
 )
 
 from mimetic.algorithms.base import Learner
+from mimetic.runtime.averaging import average_policies, checkpoint_policies
 from mimetic.runtime.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from mimetic.runtime.seeding import (
     generator_from_state,
@@ -67,6 +68,9 @@ class TrainerConfig:
     """Also log to `run_dir/tensorboard` when the tensorboard package is installed (it is not a dependency)."""
     report: bool = True
     """Write `plots/*.png` and `report.html` at the end of the run (`mimetic report` rebuilds them)."""
+    average_last: int = 1
+    """The run's output `policy/` is the mean of the policies of its last `average_last` checkpoints
+    (`mimetic.runtime.averaging`), evaluated once more at the end; 1: the final weights as they are."""
 
 
 class ResumeError(Exception):
@@ -169,10 +173,12 @@ class Trainer:
         if writer is not None:
             writer.close()
         summary = self._summary()
-        (self.run_dir / "eval.json").write_text(json.dumps(summary, indent=2) + "\n")
         policy = getattr(self.learner, "policy", None)
         if policy is not None and hasattr(policy, "save"):
             policy.save(self.run_dir / "policy")
+        if self.config.average_last > 1:
+            summary["averaged"] = self._average_checkpoints()
+        (self.run_dir / "eval.json").write_text(json.dumps(summary, indent=2) + "\n")
         if self.config.report:
             self._write_report()
         return summary
@@ -185,6 +191,31 @@ class Trainer:
             write_run_report(self.run_dir)
         except Exception as err:  # a broken plot must not fail a finished run; the weights are saved
             warnings.warn(f"could not write the run report: {err}", stacklevel=2)
+
+    def _average_checkpoints(self) -> dict[str, Any]:
+        """Replace `policy/` by the mean of the last `average_last` checkpoints' policies; evaluate it."""
+        # policies come before runtime in the data flow; loading one back is the end of a run's work
+        from mimetic.policies.learned import load
+
+        chosen = checkpoint_policies(self.run_dir, self.config.average_last)
+        average_policies([path for _, path in chosen], self.run_dir / "policy")
+        entry: dict[str, Any] = {"checkpoints": [step for step, _ in chosen]}
+        if self.evaluate_fn is not None:
+            with torch.random.fork_rng(devices=[]):
+                entry.update(self.evaluate_fn(load(self.run_dir / "policy")))
+        return entry
+
+    def _check_averaging(self) -> None:
+        """Fail before training, not after it, when the run will save too few checkpoints to average."""
+        every, steps, wanted = self.config.checkpoint_every, self.config.steps, self.config.average_last
+        saved = (steps // every + (1 if steps % every else 0)) if every > 0 else 1
+        if wanted < 1:
+            raise ValueError(f"average_last must be at least 1, got {wanted}")
+        if wanted > saved:
+            raise ValueError(
+                f"averaging the last {wanted} checkpoints needs {wanted}, but {steps} steps with a checkpoint "
+                f"every {every} save {saved}; lower --average-last or --checkpoint-every"
+            )
 
     def _due(self, every: int) -> bool:
         """Whether a periodic task runs at this step: every `every` steps (0: never) and at the last step."""
@@ -199,6 +230,7 @@ class Trainer:
 
     # ---- run directory, resume ------------------------------------------------------------
     def _prepare(self, resume: bool) -> None:
+        self._check_averaging()
         checkpoints = list_checkpoints(self.checkpoint_dir)
         if resume:
             for leftover in self.checkpoint_dir.glob(".tmp_step_*"):  # a checkpoint the kill interrupted
