@@ -14,7 +14,7 @@ from mimetic.experts import collect, scripted_expert
 from mimetic.report.run import _protocol_rows
 from mimetic.runtime import TrainerConfig, train
 from mimetic.runtime.averaging import AveragingError, average_policies, checkpoint_policies
-from tests.runtime.test_cli import _main
+from tests.runtime.test_cli import _main, _quick_bc
 
 
 def _policy(folder: Path, weights: dict[str, torch.Tensor], spec: dict[str, object] | None = None) -> Path:
@@ -109,18 +109,7 @@ def test_eval_average_last_rolls_out_the_mean_without_touching_the_run(
     demos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = tmp_path / "run"
-    argv = [
-        "train",
-        "bc",
-        "--dataset",
-        str(demos),
-        "--policy",
-        "discrete",
-        "--steps",
-        "30",
-        "--eval-every",
-        "0",
-    ]
+    argv = _quick_bc(demos, steps=30)
     assert (
         _main([*argv, "--checkpoint-every", "10", "--run-dir", str(run), "--no-progress", "--no-report"]) == 0
     )
