@@ -54,8 +54,7 @@ from mimetic.algorithms import ALGORITHMS  # noqa: E402
 from mimetic.data import save  # noqa: E402
 from mimetic.experts.collect import collect  # noqa: E402
 from mimetic.policies.learned import load as load_policy  # noqa: E402
-from mimetic.runtime.averaging import average_policies  # noqa: E402
-from mimetic.runtime.checkpoint import list_checkpoints  # noqa: E402
+from mimetic.runtime.averaging import AveragingError, average_policies, checkpoint_policies  # noqa: E402
 from mimetic.runtime.seeding import seed_everything  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,8 +154,9 @@ Four, not two or three: on DAC Hopper-v5 the last 2 / 3 / 4 gave 0.95 / 0.96 / 0
 def averaged_score(run: Run, task: str, work: Path) -> float | None:
     """The mean policy of the run's last `AVERAGE_LAST` checkpoints scored like `final_score` (None when
     the run saved fewer), cached in `work/averaged/` with the checkpoint steps it averaged."""
-    chosen = list_checkpoints(run.run_dir / "checkpoints")[-AVERAGE_LAST:]
-    if len(chosen) < AVERAGE_LAST:
+    try:
+        chosen = checkpoint_policies(run.run_dir, AVERAGE_LAST)
+    except AveragingError:  # too few checkpoints (Pendulum-v1's runs save one)
         return None
     folder = work / "averaged" / run.run_dir.relative_to(work)
     steps = [step for step, _ in chosen]
@@ -165,7 +165,7 @@ def averaged_score(run: Run, task: str, work: Path) -> float | None:
         saved = json.loads(cache.read_text())
         if saved["steps"] == steps:
             return float(saved["normalized"])
-    policy = average_policies([path / "policy" for _, path in chosen], folder / "policy")
+    policy = average_policies([path for _, path in chosen], folder / "policy")
     value = round(score(load_policy(policy), task), 4)
     cache.write_text(json.dumps({"steps": steps, "normalized": value}) + "\n")
     return value
@@ -754,7 +754,8 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
         "256x256 networks, a 200k replay; discriminator 100x100, gradient penalty 10). CPU seconds exclude "
         "evaluation. The mean of the last 4 checkpoints is one policy whose weights are the mean of those saved "
         "at the run's last four checkpoints (`mimetic train --average-last 4`; at 120k-150k env steps, on MuJoCo: "
-        "the Pendulum-v1 runs save one checkpoint), scored like the final policy; training is the same run. The twin is the row above with a PPO generator (GAIL for DAC, AIRL for off-policy AIRL); "
+        "the Pendulum-v1 runs save one checkpoint), scored like the final policy; training is the same run. "
+        "The twin is the row above with a PPO generator (GAIL for DAC, AIRL for off-policy AIRL); "
         "transfer: a fresh PPO agent on the exported reward, as for AIRL.",
         "",
         "| algo | task | seeds | env steps | final (best eval) | mean of the last 4 checkpoints | CPU s | "
