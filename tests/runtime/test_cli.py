@@ -170,3 +170,22 @@ def test_bad_hidden_sizes_is_a_one_line_error(
             ]
         )
     assert "expected comma-separated widths" in capsys.readouterr().err
+
+
+def test_set_reaches_the_config_and_is_refused_on_resume(
+    demos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    argv = [*_quick_bc(demos, steps=5), "--no-report", "--run-dir", str(run), "--no-progress"]
+    assert _main([*argv, "--set", "batch_size=7", "--set", "net.hidden_sizes=8,8"]) == 0
+    config = json.loads((run / "config.json").read_text())["algorithm_config"]
+    assert config["batch_size"] == 7 and config["net"]["hidden_sizes"] == [8, 8]
+    weights = [p.shape for p in mimetic.policies.load(run / "policy").parameters() if p.dim() == 2]
+    assert weights[:2] == [(8, 4), (8, 8)]
+    resume = ["train", "bc", "--resume", "--steps", "9", "--run-dir", str(run), "--set", "batch_size=3"]
+    assert _main(resume) == 2
+    assert "drop --set" in capsys.readouterr().err
+    assert _main([*_quick_bc(demos, 5), "--run-dir", str(tmp_path / "bad"), "--set", "batch_size=x"]) == 2
+    err = capsys.readouterr().err
+    assert "--set batch_size=x: expected int, found 'x'" in err and err.strip().count("\n") == 0
+    assert not (tmp_path / "bad").exists()

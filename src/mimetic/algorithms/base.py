@@ -78,3 +78,88 @@ def _is_tuple(hint: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return any(_is_tuple(arg) for arg in typing.get_args(hint))
     return hint is tuple or origin is tuple
+
+
+class SettingError(ValueError):
+    """A `FIELD=VALUE` setting that names no config field or whose value does not fit the field's type."""
+
+
+def apply_settings(config: C, settings: typing.Sequence[str]) -> C:
+    """`config` with each `FIELD=VALUE` of `settings` applied in order (`mimetic train ... --set`).
+
+    A dotted field reaches into a nested config (`sac.actor_lr=3e-4`). The value is read for the
+    field's declared type: int, float, bool (true/false), str, None (`none`) where the field allows it,
+    and tuples of numbers as comma-separated items (`disc_hidden_sizes=64,64`). The config's own checks
+    (run when its learner is built) still apply to the result.
+    """
+    for setting in settings:
+        name, sep, text = setting.partition("=")
+        if not sep or not name.strip():
+            raise SettingError(f"--set {setting}: expected FIELD=VALUE, such as disc_every=2")
+        config = _set_field(config, name.strip().split("."), text.strip(), setting)
+    return config
+
+
+def _set_field(config: Any, path: list[str], text: str, setting: str) -> Any:
+    cls = type(config)
+    names = [f.name for f in dataclasses.fields(cls)]
+    if path[0] not in names:
+        raise SettingError(
+            f"--set {setting}: {cls.__name__} has no field '{path[0]}'; fields: {', '.join(names)}"
+        )
+    current = getattr(config, path[0])
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise SettingError(f"--set {setting}: {cls.__name__}.{path[0]} is not a nested config")
+        value = _set_field(current, path[1:], text, setting)
+    else:
+        if dataclasses.is_dataclass(current):
+            raise SettingError(
+                f"--set {setting}: {cls.__name__}.{path[0]} is a nested config; set one of its fields "
+                f"({path[0]}.FIELD=VALUE)"
+            )
+        value = _parse_value(typing.get_type_hints(cls)[path[0]], text, setting)
+    return dataclasses.replace(config, **{path[0]: value})
+
+
+def _parse_value(hint: Any, text: str, setting: str) -> Any:
+    """`text` as a value of the type `hint` (a field's annotation), or a `SettingError` naming both."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if text.lower() in ("none", "null") and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _parse_value(arg, text, setting)
+            except SettingError as err:
+                errors.append(str(err))
+        raise SettingError(errors[0] if errors else f"--set {setting}: cannot read '{text}'")
+    if typing.get_origin(hint) is typing.Literal:
+        for option in args:
+            if str(option) == text:
+                return option
+        raise SettingError(f"--set {setting}: expected one of {', '.join(map(str, args))}, found '{text}'")
+    if _is_tuple(hint):
+        item = args[0] if args else str
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        return tuple(_parse_value(item, part, setting) for part in parts)
+    if hint is bool:
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise SettingError(f"--set {setting}: expected true or false, found '{text}'")
+    if hint in (int, float):
+        try:
+            number = float(text)
+        except ValueError:
+            raise SettingError(f"--set {setting}: expected {hint.__name__}, found '{text}'") from None
+        if hint is float:
+            return number
+        if not number.is_integer():
+            raise SettingError(f"--set {setting}: expected int, found '{text}'")
+        return int(number)  # 1e5 reads as 100000
+    if hint is str:
+        return text
+    raise SettingError(f"--set {setting}: fields of type {hint} cannot be set from the command line")

@@ -166,7 +166,7 @@ def _launch(
         if args.resume:
             given = [
                 f"--{k.replace('_', '-')}"
-                for k, v in {**trainer_fields, **flags}.items()
+                for k, v in {**trainer_fields, **flags, "set": args.set or None}.items()
                 if v is not None and k != "steps"
             ]
             if given:
@@ -196,6 +196,7 @@ def _launch(
                 config=config,
                 trainer=trainer,
                 reward=reward,
+                settings=args.set or (),
                 **(overrides or {}),
             )
     except (ResumeError, ValueError) as err:
@@ -372,6 +373,14 @@ def _add_trainer_args(parser: argparse.ArgumentParser, unit: str) -> None:
         metavar="N",
         help="the run's policy/ is the mean of the policies of its last N checkpoints (weight averaging; "
         "default 1: the final weights)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=None,
+        metavar="FIELD=VALUE",
+        help="set a field of the algorithm's config after its defaults, e.g. --set disc_every=2 or "
+        "--set sac.actor_lr=3e-4 (repeatable; config.json lists the fields)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(

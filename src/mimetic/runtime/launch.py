@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from mimetic.algorithms.base import ALGORITHMS, config_from_dict, config_to_dict
+from mimetic.algorithms.base import ALGORITHMS, apply_settings, config_from_dict, config_to_dict
 from mimetic.data.dataset import Dataset
 from mimetic.data.errors import DatasetError
 from mimetic.runtime.seeding import seed_everything
@@ -41,6 +42,7 @@ def train(
     steps: int | None = None,
     progress: bool | None = None,
     reward: str | Path | None = None,
+    settings: Sequence[str] = (),
     **overrides: Any,
 ) -> TrainResult:
     """Train `algorithm` (e.g. "bc") on `dataset` and write the run into `run_dir`.
@@ -51,11 +53,17 @@ def train(
     given again only if it was not loaded from a file. `steps` and `progress`, when given, override the
     trainer config in either case (a resumed run can be extended). `reward` is a saved learned reward
     (`mimetic.rewards.LearnedReward`) that online RL methods (ppo, sac) learn from instead of the env's.
+    `settings` are `FIELD=VALUE` strings (`mimetic train ... --set`) applied after the overrides, dotted
+    for nested configs (`sac.actor_lr=3e-4`); see `mimetic.algorithms.base.apply_settings`.
     """
     algo = ALGORITHMS.get(algorithm)
     run_dir = Path(run_dir)
     dataset_path: str | None = None
     if resume:
+        if settings:
+            raise ResumeError(
+                f"{run_dir}: a resumed run keeps the settings in its config.json; drop {settings}"
+            )
         saved = _read_run_config(run_dir)
         algorithm = saved["algorithm"]
         algo = ALGORITHMS.get(algorithm)
@@ -78,6 +86,7 @@ def train(
             default = getattr(algo, "default_config", None)
             config = default(env_id) if default is not None and env_id else algo.Config()
         config = replace(config, **overrides) if overrides else config
+        config = apply_settings(config, settings)
         trainer = trainer or TrainerConfig()
     if steps is not None:
         trainer = replace(trainer, steps=steps)
