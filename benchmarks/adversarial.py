@@ -232,14 +232,18 @@ def run_dac(
     work: Path,
     options: dict[str, Any],
     algorithms: list[str] = OFF_POLICY,
+    setting: str | None = None,
 ) -> tuple[list[dict[str, Any]], ...]:
     """The `OFF_POLICY` methods (or some of them) on every task and seed, one sweep per task (their
     budgets differ), then SAC alone on the first seed where `DAC_BASELINE` asks for it. A sweep's folder
     names its budget, so a changed budget starts new trials instead of reusing shorter finished ones.
-    Returns (rows, sac_alone)."""
+    `setting` (`FIELD=VALUE`) is passed to the off-policy methods' `mimetic train --set` as a one-value
+    sweep axis, so their trials (and transfer runs) get folders of their own. Returns (rows, sac_alone)."""
     runs = []
     for task in tasks:
         spec = grid_spec([task], algorithms, seeds, work, DAC_BUDGET)
+        if setting is not None:
+            spec["algorithm_args"].update({algo: {"set": [setting]} for algo in algorithms})
         runs += run_grid(spec, work / f"dac-{task}-{DAC_BUDGET[task]['rounds'] // 1000}k", options)
         if task in DAC_BASELINE:
             spec = grid_spec([task], ["sac"], seeds[:1], work, DAC_BUDGET)
@@ -289,6 +293,8 @@ def rows_of(runs: list[Run], work: Path, options: dict[str, Any]) -> tuple[list[
             "best_normalized": max(c["normalized"] for c in curve),
             "curve": curve,
         }
+        if "set" in run.trial.params:
+            row["set"] = run.trial.params["set"]
         if run.trial.algorithm in OFF_POLICY:
             averaged = averaged_score(run, task, work)
             if averaged is not None:
@@ -300,6 +306,8 @@ def rows_of(runs: list[Run], work: Path, options: dict[str, Any]) -> tuple[list[
         if algo in ("AIRL", "AIRL-SAC") and task in TRANSFER_ITERS:
             # AIRL's folders keep their old names, so saved transfer runs are reused
             name = f"transfer-{'' if algo == 'AIRL' else 'airl-sac-'}{task}-seed-{seed}"
+            if "set" in run.trial.params:
+                name += f"-set-{run.trial.params['set']}"
             row["transfer"] = transfer(task, seed, run.run_dir / "reward", work / name, options)
         print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
         rows.append(row)
@@ -1000,6 +1008,14 @@ def main() -> None:
         choices=OFF_POLICY,
         help="with --dac: the off-policy methods to run (a writing run replaces their rows and keeps the others)",
     )
+    parser.add_argument(
+        "--dac-set",
+        default=None,
+        metavar="FIELD=VALUE",
+        help="with --dac: run the off-policy methods with this config setting (`mimetic train --set`) in trial "
+        "folders of their own, and write their rows to results/adversarial-set-FIELD=VALUE.json only "
+        "(the main results and docs keep the default configs' rows)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     # one trial at a time by default: wall-clock against imitation's is the point
     add_sweep_args(parser, max_concurrent=1)
@@ -1028,6 +1044,11 @@ def main() -> None:
     tasks = list(MUJOCO_BUDGET) if args.mujoco else [] if args.extras_only or args.dac else args.tasks
     dac = dac_part(saved)
     kept: list[dict[str, Any]] = []  # saved off-policy rows a partial --dac run leaves as they are
+    if args.dac_set is not None:
+        if not args.dac:
+            parser.error("--dac-set needs --dac")
+        run_setting(args, options, started)
+        return
     with work_dir(args) as work:
         if args.dac:
             dac_rows, sac_alone = run_dac(args.dac_tasks, args.seeds, work, options, args.dac_algorithms)
@@ -1132,6 +1153,44 @@ def main() -> None:
         print(f"wrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} and {PAPERS.relative_to(ROOT)}")
     for g in result["goals"]:
         print(g)
+
+
+def run_setting(args: argparse.Namespace, options: dict[str, Any], started: float) -> None:
+    """--dac --dac-set: the off-policy rows with one config setting, against the same SAC-alone
+    baseline, written to their own results file (printed; the docs are left alone)."""
+    with work_dir(args) as work:
+        rows, sac_alone = run_dac(
+            args.dac_tasks, args.seeds, work, options, args.dac_algorithms, args.dac_set
+        )
+    result = {
+        "benchmark": "adversarial, off-policy rows with one setting",
+        "date": dt.date.today().isoformat(),
+        "command": "python benchmarks/adversarial.py " + " ".join(sys.argv[1:]),
+        "set": args.dac_set,
+        "total_wall_s": round(time.perf_counter() - started, 1),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "rows": rows,
+        "sac_alone": sac_alone,
+        "aggregate": aggregate(rows, sac_alone),
+    }
+    if not args.no_write:
+        path = RESULTS.with_name(f"adversarial-set-{args.dac_set}.json")
+        tmp_path = path.with_suffix(".json.tmp")
+        tmp_path.write_text(json.dumps(result, indent=2) + "\n")
+        tmp_path.replace(path)
+        print(f"wrote {path.relative_to(ROOT)}")
+    for a in result["aggregate"]:
+        line = (
+            f"{a['algo']} {a['task']} --set {args.dac_set}: final {a['normalized_mean']:.2f} ± "
+            f"{a['normalized_std']:.2f} ({a['seeds']} seeds), {a['cpu_s_mean']:.1f} CPU s"
+        )
+        if "overhead_cpu" in a:
+            line += f", {a['overhead_cpu']:.2f}x {a['rl_alone_algo']} alone"
+        if "averaged_normalized_mean" in a:
+            line += f", mean of the last {AVERAGE_LAST} checkpoints {a['averaged_normalized_mean']:.2f}"
+        if "transfer_normalized_mean" in a:
+            line += f", transfer {a['transfer_normalized_mean']:.2f} ± {a['transfer_normalized_std']:.2f}"
+        print(line)
 
 
 def _dac_order(row: dict[str, Any]) -> tuple[int, int, int]:

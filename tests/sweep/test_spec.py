@@ -82,6 +82,31 @@ algorithm_args: {dagger: {beta-decay: [0.0, 1.0]}, hg-dagger: {intervener: actio
     assert len({t.key for t in trials}) == 6
 
 
+def test_config_settings_are_an_axis_every_train_command_takes(tmp_path: Path) -> None:
+    spec = load_spec(
+        _write(
+            tmp_path,
+            """
+algorithms: [airl-sac, ppo]
+envs: [Pendulum-v1]
+seeds: [0]
+dataset: demos/pendulum.npz
+args: {eval-every: 0}
+algorithm_args: {airl-sac: {set: ["disc_every=1", "disc_every=2"]}}
+""",
+        )
+    )
+    trials = spec.trials()
+    # `--set FIELD=VALUE` (a config field) is a trial folder of its own, for its algorithm only
+    assert [t.key for t in trials] == [
+        "airl-sac/Pendulum-v1/set-disc_every=1/seed-0",
+        "airl-sac/Pendulum-v1/set-disc_every=2/seed-0",
+        "ppo/Pendulum-v1/seed-0",
+    ]
+    argv = list(trials[1].argv)
+    assert argv[argv.index("--set") + 1] == "disc_every=2" and "--set" not in trials[2].argv
+
+
 def test_trade_trials_run_mimetic_trade_train(tmp_path: Path) -> None:
     spec = load_spec(
         _write(
