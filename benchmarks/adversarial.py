@@ -46,7 +46,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from docs_section import PAPERS_HEADER, upsert_row, write_section  # noqa: E402
+from docs_section import PAPERS_HEADER, atomic_write_text, upsert_row, write_section  # noqa: E402
 from grid import Run, add_sweep_args, run_grid, sweep_options, work_dir  # noqa: E402
 
 from mimetic import zoo  # noqa: E402
@@ -167,7 +167,7 @@ def averaged_score(run: Run, task: str, work: Path) -> float | None:
             return float(saved["normalized"])
     policy = average_policies([path for _, path in chosen], folder / "policy")
     value = round(score(load_policy(policy), task), 4)
-    cache.write_text(json.dumps({"steps": steps, "normalized": value}) + "\n")
+    atomic_write_text(cache, json.dumps({"steps": steps, "normalized": value}) + "\n")
     return value
 
 
@@ -1144,10 +1144,7 @@ def main() -> None:
     if not args.no_write:
         result["plots"] = plot_curves(result)
         result["reward_plot"] = plot_reward_example()
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        tmp_path = RESULTS.with_suffix(".json.tmp")
-        tmp_path.write_text(json.dumps(result, indent=2) + "\n")
-        tmp_path.replace(RESULTS)
+        atomic_write_text(RESULTS, json.dumps(result, indent=2) + "\n")
         write_doc(result)
         write_papers_rows(result)
         print(f"wrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} and {PAPERS.relative_to(ROOT)}")
@@ -1175,9 +1172,7 @@ def run_setting(args: argparse.Namespace, options: dict[str, Any], started: floa
     }
     if not args.no_write:
         path = RESULTS.with_name(f"adversarial-set-{args.dac_set}.json")
-        tmp_path = path.with_suffix(".json.tmp")
-        tmp_path.write_text(json.dumps(result, indent=2) + "\n")
-        tmp_path.replace(path)
+        atomic_write_text(path, json.dumps(result, indent=2) + "\n")
         print(f"wrote {path.relative_to(ROOT)}")
     for a in result["aggregate"]:
         line = (
