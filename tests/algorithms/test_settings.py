@@ -37,6 +37,7 @@ def test_later_settings_win_and_optional_fields_take_none() -> None:
     config = apply_settings(BCConfig(), ["max_episodes=3", "batch_size=7", "batch_size=9"])
     assert (config.max_episodes, config.batch_size) == (3, 9)
     assert apply_settings(config, ["max_episodes=none"]).max_episodes is None
+    assert apply_settings(config, "batch_size=11").batch_size == 11  # one string is one setting
 
 
 @pytest.mark.parametrize(

@@ -90,9 +90,9 @@ def apply_settings(config: C, settings: typing.Sequence[str]) -> C:
     A dotted field reaches into a nested config (`sac.actor_lr=3e-4`). The value is read for the
     field's declared type: int, float, bool (true/false), str, None (`none`) where the field allows it,
     and tuples of numbers as comma-separated items (`disc_hidden_sizes=64,64`). The config's own checks
-    (run when its learner is built) still apply to the result.
+    (run when its learner is built) still apply to the result. A single string is one setting.
     """
-    for setting in settings:
+    for setting in [settings] if isinstance(settings, str) else settings:
         name, sep, text = setting.partition("=")
         if not sep or not name.strip():
             raise SettingError(f"--set {setting}: expected FIELD=VALUE, such as disc_every=2")
