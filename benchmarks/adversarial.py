@@ -99,7 +99,7 @@ DAC_BUDGET = {
 # Off-policy AIRL learns slower on MuJoCo than DAC: at 150k env steps its three HalfCheetah-v5 seeds ended
 # at 0.89 +- 0.06 (still rising: seed 0 0.82 at 135k, 0.86 at 150k) and its Hopper-v5 seeds at 0.85
 # (the mean of the last 4 checkpoints 0.89). Seed 0 on HalfCheetah-v5, continued to 250k, reached 0.95-0.99
-# at 195k-225k and 1.04 at 250k, so its MuJoCo budget is 250k: 66-72 CPU minutes per run here. At 250k the
+# at 195k-225k and 1.04 at 250k, so its MuJoCo budget is 250k: 64-72 CPU minutes per run here. At 250k the
 # three seeds scored 1.05 +- 0.03 on HalfCheetah-v5 and 0.92 +- 0.06 on Hopper-v5 (docs/adversarial.md).
 AIRL_SAC_BUDGET = {
     **DAC_BUDGET,
