@@ -90,6 +90,8 @@ def test_train_exports_the_mean_of_the_last_checkpoints(demos: Path, tmp_path: P
         expected = torch.stack([s[name].double() for s in saved]).mean(0).float()
         torch.testing.assert_close(value, expected, rtol=0, atol=1e-7)
     assert not torch.equal(exported["trunk.0.weight"], saved[-1]["trunk.0.weight"])
+    # the final policy/ was swapped for the mean whole: no temporary or set-aside folder is left beside it
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
     averaged = json.loads((run / "eval.json").read_text())["averaged"]
     assert averaged["checkpoints"] == [20, 30, 40] and averaged == result.summary["averaged"]
     assert averaged["length_mean"] > 0 and "return_mean" in averaged

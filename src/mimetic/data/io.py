@@ -69,7 +69,7 @@ def save(ds: Dataset, path: str | Path, format: str | None = None, *, overwrite:
     tmp = p.with_name(f".{p.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         fmt.write(ds, tmp)
-        _replace(tmp, p)
+        replace_path(tmp, p)
     except BaseException:
         _remove(tmp)
         raise
@@ -85,8 +85,9 @@ def _format_from_suffix(p: Path) -> str:
     return "minari"
 
 
-def _replace(tmp: Path, dst: Path) -> None:
-    """Move `tmp` to `dst`; an existing `dst` is moved aside first and removed only after success."""
+def replace_path(tmp: Path, dst: Path) -> None:
+    """Move `tmp` (a file or folder) to `dst`; an existing `dst` is moved aside first and removed only
+    after success, so one of them is always whole."""
     if not dst.exists():
         os.replace(tmp, dst)
         return

@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from mimetic.data.errors import DatasetError, check_format_version
+from mimetic.data.io import replace_path
 from mimetic.rewards.nets import NetSpec, RewardNet, plain_state
 
 FORMAT_VERSION = 1
@@ -136,9 +137,7 @@ class LearnedReward:
             "meta": self.meta,
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.rename(tmp, directory)
+        replace_path(tmp, directory)
         return directory
 
 

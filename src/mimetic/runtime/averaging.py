@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from mimetic.data.io import replace_path
 from mimetic.runtime.checkpoint import list_checkpoints
 
 WEIGHTS = "policy.safetensors"
@@ -82,14 +83,7 @@ def average_policies(policy_dirs: Sequence[str | Path], out: str | Path) -> Path
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     shutil.copytree(dirs[-1], tmp, dirs_exist_ok=True)
     save_file(mean, str(tmp / WEIGHTS))
-    # the old `out` moves aside before the new one takes its name, so one of them is always whole
-    old = out.with_name(f".{out.name}.replaced")
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_path(tmp, out)
     return out
 
 
