@@ -750,6 +750,21 @@ OFF_POLICY_TWIN = {"DAC": "GAIL", "AIRL-SAC": "AIRL"}
 """Each off-policy method's twin with a PPO generator (the same discriminator and reward)."""
 
 
+def _average_windows(budgets: dict[str, dict[str, dict[str, int]]]) -> str:
+    """The env steps of the checkpoints each method's mean policy averages, from its budgets ("120k-150k
+    for DAC and ..."); budgets without periodic checkpoints (Pendulum-v1) save only the last one."""
+    spans: dict[str, list[str]] = {}
+    for algo, budget in budgets.items():
+        for b in budget.values():
+            if "checkpoint_every" not in b:
+                continue
+            first = b["rounds"] - (AVERAGE_LAST - 1) * b["checkpoint_every"]
+            span = f"{first // 1000}k-{b['rounds'] // 1000}k"
+            if span not in spans.setdefault(algo.upper(), []):
+                spans[algo.upper()].append(span)
+    return " and ".join(f"{', '.join(s)} for {algo}" for algo, s in spans.items())
+
+
 def _dac_section(result: dict[str, Any]) -> list[str]:
     """The off-policy methods (DAC, off-policy AIRL) against their PPO-generator twins on the same tasks."""
     dac, run = dac_part(result), result.get("dac_run")
@@ -782,7 +797,8 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
         "256x256 networks, a 200k replay; discriminator 100x100, gradient penalty 10). CPU seconds exclude "
         "evaluation. The mean of the last 4 checkpoints is one policy whose weights are the mean of those saved "
         "at the run's last four checkpoints (`mimetic train --average-last 4`; on MuJoCo, checkpoints every 10k env steps, "
-        "so the policies at 120k-150k for DAC and 220k-250k for AIRL-SAC; the Pendulum-v1 runs save one checkpoint), scored like the final policy; training is the same run. "
+        f"so the policies at {_average_windows(run['budget'])}; the Pendulum-v1 runs save one checkpoint), scored like "
+        "the final policy; training is the same run. "
         "The twin is the row above with a PPO generator (GAIL for DAC, AIRL for off-policy AIRL); "
         "transfer: a fresh PPO agent on the exported reward, as for AIRL.",
         "",
