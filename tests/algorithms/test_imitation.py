@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 import mimetic
 from mimetic.algorithms import ALGORITHMS
@@ -146,9 +147,20 @@ def test_off_policy_airl_rewards_replay_with_f_or_f_minus_the_current_log_pi(
     assert preset.state_only and preset.generator_reward == "logit"  # airl_preset's choices off CartPole
     sac = SACConfig(learning_starts=10, batch_size=16, hidden_sizes=(8,), gamma=0.9)
     config: AIRLSACConfig = replace(
-        preset, sac=sac, disc_batch_size=6, disc_hidden_sizes=(8,), reward_log_pi=reward_log_pi
+        preset,
+        sac=sac,
+        disc_batch_size=6,
+        disc_hidden_sizes=(8,),
+        h_hidden_sizes=(5,),
+        reward_log_pi=reward_log_pi,
     )
     learner = DACLearner(pendulum_demos, config, "Pendulum-v1", 0)
+    assert learner.disc.h is not None  # h has its own widths, g the discriminator's
+    widths = [
+        [m.out_features for m in net.modules() if isinstance(m, nn.Linear)]
+        for net in (learner.disc.g, learner.disc.h)
+    ]
+    assert widths == [[8, 1], [5, 1]]
     rng = np.random.default_rng(0)
     batch = None
     while batch is None:

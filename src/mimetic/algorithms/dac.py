@@ -92,6 +92,8 @@ class DACConfig:
 class AIRLSACConfig(AIRLRewardOptions, DACConfig):
     """Off-policy AIRL: DAC's loop and settings with AIRL's reward choices (`AIRLRewardOptions`)."""
 
+    h_hidden_sizes: tuple[int, ...] | None = None
+    """Widths of the shaping network h; None: `disc_hidden_sizes`, as g."""
     reward_log_pi: bool = False
     """Subtract log pi(a|s) from f in the generator's reward (the paper's l = f - log pi); off by default,
     SAC's entropy bonus stands in for it (see the module doc)."""
@@ -152,6 +154,7 @@ class DACLearner:
             shaped=self.airl is not None,
             state_only=self.airl is not None and self.airl.state_only,
             gamma=config.sac.gamma,
+            h_hidden_sizes=self.airl.h_hidden_sizes if self.airl is not None else None,
         )
         self.fit = DiscriminatorFit(self.disc, config.disc_learning_rate, config.grad_penalty, seed)
         self.policy = PolicyAndReward(

@@ -80,7 +80,7 @@ class Discriminator(nn.Module):
     """GAIL's (`shaped=False`) or AIRL's (`shaped=True`) discriminator; `logits(batch)` is l above.
 
     `g` reads (s, a), or s alone with `state_only` (AIRL's disentangled reward, Fu et al. 2018,
-    Section 5); AIRL's shaping term `h` reads s.
+    Section 5); AIRL's shaping term `h` reads s, through `h_hidden_sizes` (None: `hidden_sizes`).
     """
 
     def __init__(
@@ -96,6 +96,7 @@ class Discriminator(nn.Module):
         state_only: bool = False,
         gamma: float = 0.99,
         spectral_norm: bool = False,
+        h_hidden_sizes: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
         self.shaped = shaped
@@ -105,7 +106,14 @@ class Discriminator(nn.Module):
         self.g = RewardNet(spec, obs_mean, obs_std)
         self.h = (
             RewardNet(
-                NetSpec(obs_dim, act_dim, discrete, "s", hidden_sizes, spectral_norm=spectral_norm),
+                NetSpec(
+                    obs_dim,
+                    act_dim,
+                    discrete,
+                    "s",
+                    h_hidden_sizes or hidden_sizes,
+                    spectral_norm=spectral_norm,
+                ),
                 obs_mean,
                 obs_std,
             )
