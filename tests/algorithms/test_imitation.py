@@ -464,3 +464,7 @@ def test_adversarial_presets_on_mujoco() -> None:
         True,
     )
     assert (cheetah.generator_reward, cheetah.state_only) == ("logit", True)
+    # off-policy AIRL's h: the small potential net off MuJoCo, g's widths on the recorded MuJoCo runs
+    airl_sac = ALGORITHMS.get("airl-sac")
+    assert airl_sac.default_config("Pendulum-v1").h_hidden_sizes == (32, 32)
+    assert airl_sac.default_config("Hopper-v5").h_hidden_sizes is None
