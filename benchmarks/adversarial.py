@@ -111,8 +111,10 @@ OFF_POLICY_BUDGET = {"dac": DAC_BUDGET, "airl-sac": AIRL_SAC_BUDGET}
 off-policy AIRL (`train airl-sac`, Arnob 2020). Their tasks are `DAC_BUDGET`'s."""
 OFF_POLICY = list(OFF_POLICY_BUDGET)
 DAC_BASELINE = ("Pendulum-v1",)
-"""Tasks where SAC alone (the env's reward, the same env steps, the first seed) runs as DAC's
-overhead baseline; on the MuJoCo tasks it would cost another 15 CPU minutes per run."""
+"""Tasks where SAC alone (the env's reward, the same env steps, every seed) runs as DAC's overhead
+baseline; on the MuJoCo tasks it would cost another 15 CPU minutes per run. Every seed, not the first:
+on this shared machine one run's CPU seconds vary by 10-15% from run to run (SAC alone, 4000 Pendulum-v1
+env steps, three repeats: 45.6 / 37.8 / 33.3 s), so a one-run baseline moved the overhead by as much."""
 
 
 @functools.cache
@@ -247,7 +249,7 @@ def run_dac(
     setting: str | None = None,
 ) -> tuple[list[dict[str, Any]], ...]:
     """The `OFF_POLICY` methods (or some of them) on every task and seed, one sweep per task and budget
-    (`OFF_POLICY_BUDGET`), then SAC alone on the first seed where `DAC_BASELINE` asks for it. A sweep's folder
+    (`OFF_POLICY_BUDGET`), then SAC alone on every seed where `DAC_BASELINE` asks for it. A sweep's folder
     names its budget, so a changed budget starts new trials instead of reusing shorter finished ones.
     `setting` (`FIELD=VALUE`) is passed to the off-policy methods' `mimetic train --set` as a one-value
     sweep axis, so their trials (and transfer runs) get folders of their own. Returns (rows, sac_alone)."""
@@ -263,7 +265,7 @@ def run_dac(
                 spec["algorithm_args"].update({algo: {"set": [setting]} for algo in group})
             runs += run_grid(spec, work / f"dac-{task}-{rounds // 1000}k", options)
         if task in DAC_BASELINE:
-            spec = grid_spec([task], ["sac"], seeds[:1], work, DAC_BUDGET)
+            spec = grid_spec([task], ["sac"], seeds, work, DAC_BUDGET)
             del spec["datasets"]  # SAC alone learns from the env's reward
             runs += run_grid(spec, work / f"sac-{task}", options)
     return rows_of(runs, work, options)
@@ -765,6 +767,16 @@ def _average_windows(budgets: dict[str, dict[str, dict[str, int]]]) -> str:
     return " and ".join(f"{', '.join(s)} for {algo}" for algo, s in spans.items())
 
 
+def _small_h(configs: dict[str, dict[str, Any]]) -> str:
+    """Where off-policy AIRL's h has widths of its own (`h_hidden_sizes`), as ", AIRL-SAC's h 32x32 on TASK"."""
+    by_sizes: dict[str, list[str]] = {}
+    for name, config in configs.items():
+        algo, task = name.split("/")
+        if algo == "airl-sac" and config.get("h_hidden_sizes"):
+            by_sizes.setdefault("x".join(map(str, config["h_hidden_sizes"])), []).append(task)
+    return "".join(f", AIRL-SAC's h {sizes} on {', '.join(tasks)}" for sizes, tasks in by_sizes.items())
+
+
 def _dac_section(result: dict[str, Any]) -> list[str]:
     """The off-policy methods (DAC, off-policy AIRL) against their PPO-generator twins on the same tasks."""
     dac, run = dac_part(result), result.get("dac_run")
@@ -794,7 +806,8 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
         )
         + ". The same demonstrations, evaluation and normalization as the "
         f"GAIL/AIRL rows above; env steps: {steps}; `dac_preset` / `airl_sac_preset` (the task's SAC settings, "
-        "256x256 networks, a 200k replay; discriminator 100x100, gradient penalty 10). CPU seconds exclude "
+        f"256x256 networks, a 200k replay; discriminator 100x100{_small_h(run['configs'])}, gradient penalty 10). "
+        "CPU seconds exclude "
         "evaluation. The mean of the last 4 checkpoints is one policy whose weights are the mean of those saved "
         "at the run's last four checkpoints (`mimetic train --average-last 4`; on MuJoCo, checkpoints every 10k env steps, "
         f"so the policies at {_average_windows(run['budget'])}; the Pendulum-v1 runs save one checkpoint), scored like "
@@ -840,7 +853,8 @@ def _dac_section(result: dict[str, Any]) -> list[str]:
             lines += [
                 "",
                 f"{a['algo']}'s overhead on {a['task']}: {a['cpu_s_mean']:.1f} CPU s against {a['rl_alone_cpu_s_mean']:.1f} "
-                f"for {a['rl_alone_algo']} alone on the same env steps with the env's reward ({a['overhead_cpu']:.2f}x; "
+                f"for {a['rl_alone_algo']} alone on the same env steps with the env's reward, means over "
+                f"{a['seeds']} and {a['rl_alone_seeds']} seeds ({a['overhead_cpu']:.2f}x; "
                 f"{a['rl_alone_algo']} alone scored {a['rl_alone_normalized_mean']:.2f}).",
             ]
     return lines
