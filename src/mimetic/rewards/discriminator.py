@@ -111,7 +111,7 @@ class Discriminator(nn.Module):
                     act_dim,
                     discrete,
                     "s",
-                    h_hidden_sizes or hidden_sizes,
+                    hidden_sizes if h_hidden_sizes is None else h_hidden_sizes,
                     spectral_norm=spectral_norm,
                 ),
                 obs_mean,
