@@ -114,7 +114,7 @@ DAC_BASELINE = ("Pendulum-v1",)
 """Tasks where SAC alone (the env's reward, the same env steps, every seed) runs as DAC's overhead
 baseline; on the MuJoCo tasks it would cost another 15 CPU minutes per run. Every seed, not the first:
 on this shared machine one run's CPU seconds vary by 10-15% from run to run (SAC alone, 4000 Pendulum-v1
-env steps, three repeats: 45.6 / 37.8 / 33.3 s), so a one-run baseline moved the overhead by as much."""
+env steps, three repeats in a scratch timing: 45.6 / 37.8 / 33.3 s), so a one-run baseline moved the overhead by as much."""
 
 
 @functools.cache
@@ -772,7 +772,7 @@ def _small_h(configs: dict[str, dict[str, Any]]) -> str:
     by_sizes: dict[str, list[str]] = {}
     for name, config in configs.items():
         algo, task = name.split("/")
-        if algo == "airl-sac" and config.get("h_hidden_sizes"):
+        if algo == "airl-sac" and config.get("h_hidden_sizes") is not None:
             by_sizes.setdefault("x".join(map(str, config["h_hidden_sizes"])), []).append(task)
     return "".join(f", AIRL-SAC's h {sizes} on {', '.join(tasks)}" for sizes, tasks in by_sizes.items())
 
