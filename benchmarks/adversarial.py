@@ -114,7 +114,8 @@ DAC_BASELINE = ("Pendulum-v1",)
 """Tasks where SAC alone (the env's reward, the same env steps, every seed) runs as DAC's overhead
 baseline; on the MuJoCo tasks it would cost another 15 CPU minutes per run. Every seed, not the first:
 on this shared machine one run's CPU seconds vary by 10-15% from run to run (SAC alone, 4000 Pendulum-v1
-env steps, three repeats in a scratch timing: 45.6 / 37.8 / 33.3 s), so a one-run baseline moved the overhead by as much."""
+env steps, three repeats in a scratch timing: 45.6 / 37.8 / 33.3 s; benchmarks/adversarial_step_cost.py
+times such rounds), so a one-run baseline moved the overhead by as much."""
 
 
 @functools.cache

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from mimetic.algorithms.base import apply_settings
 from mimetic.experts import collect
 from mimetic.rl.replay import ReplayBuffer
 from mimetic.rl.rollout import VecCollector
-from mimetic.rl.sac import SAC, SACConfig
+from mimetic.rl.sac import SAC, SACConfig, scheduled_actor_lr
 
 BOX_OBS = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
 
@@ -293,3 +294,48 @@ def test_an_rlpd_ensemble_update_runs_and_moves_every_critic() -> None:
     head = [p for p in sac.critics.parameters()][-2]  # the Q head's weights, (members, hidden, 1)
     moved = (head.detach() - before[-2]).abs().flatten(1).sum(1)
     assert bool((moved > 0).all()), moved
+
+
+def test_the_actor_step_size_decays_linearly_between_the_given_updates() -> None:
+    cfg = SACConfig(actor_lr=1e-3, actor_lr_final=1e-4, actor_lr_decay=(10, 30))
+    # hand-computed: flat before update 10, halfway (5.5e-4) at 20, 1e-4 from 30 on
+    expected = {0: 1e-3, 10: 1e-3, 15: 7.75e-4, 20: 5.5e-4, 30: 1e-4, 500: 1e-4}
+    for updates, lr in expected.items():
+        assert scheduled_actor_lr(cfg, updates) == pytest.approx(lr), updates
+    assert scheduled_actor_lr(SACConfig(actor_lr=2e-4), 10**6) == 2e-4
+
+
+def test_the_decay_follows_the_actor_updates_and_goes_on_after_a_reload() -> None:
+    cfg = SACConfig(hidden_sizes=(8,), actor_lr=1e-3, actor_lr_final=0.0, actor_lr_decay=(1, 5))
+    space = gym.spaces.Box(-1, 1, (1,), np.float32)
+    sac = SAC(cfg, BOX_OBS, space, seed=0)
+    rates = []
+    for _ in range(3):
+        sac.update(_random_batch(act_dim=1, rewards=True))
+        rates.append(sac.actor_opt.lr)
+    # the k-th update (from 0) steps with the rate after k updates
+    assert rates == pytest.approx([1e-3, 1e-3, 7.5e-4])
+    # a checkpoint stores the rate in force; the reloaded learner goes on along the schedule
+    resumed = SAC(cfg, BOX_OBS, space, seed=1)
+    resumed.actor_opt.load_state_dict(sac.actor_opt.state_dict())
+    assert resumed.actor_opt.lr == pytest.approx(7.5e-4)
+    actor_before = [p.detach().clone() for p in resumed.actor.parameters()]
+    for _ in range(3):
+        resumed.update(_random_batch(act_dim=1, rewards=True))
+    assert resumed.actor_opt.lr == 0.0
+    # updates 3 and 4 still moved the actor; from update 5 on the rate is 0 and the actor stays put
+    assert any(not torch.equal(a, b) for a, b in zip(actor_before, resumed.actor.parameters(), strict=True))
+    frozen = [p.detach().clone() for p in resumed.actor.parameters()]
+    resumed.update(_random_batch(act_dim=1, rewards=True))
+    assert all(torch.equal(a, b) for a, b in zip(frozen, resumed.actor.parameters(), strict=True))
+
+
+def test_the_actor_decay_settings_are_checked_and_read_from_the_command_line() -> None:
+    space = gym.spaces.Box(-1, 1, (1,), np.float32)
+    for decay in [(5, 5), (-1, 3), (1, 2, 3)]:
+        with pytest.raises(ValueError, match="actor_lr_decay"):
+            SAC(SACConfig(hidden_sizes=(8,), actor_lr_final=1e-5, actor_lr_decay=decay), BOX_OBS, space)
+    with pytest.raises(ValueError, match="actor_lr_final"):
+        SAC(SACConfig(hidden_sizes=(8,), actor_lr_final=-1.0, actor_lr_decay=(0, 1)), BOX_OBS, space)
+    cfg = apply_settings(SACConfig(), ["actor_lr_final=3e-5", "actor_lr_decay=145e3,245000"])
+    assert cfg.actor_lr_final == 3e-5 and cfg.actor_lr_decay == (145_000, 245_000)

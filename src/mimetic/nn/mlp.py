@@ -20,6 +20,10 @@ def mlp(
         raise ValueError(
             f"unknown activation '{activation}'; valid choices: {', '.join(sorted(ACTIVATIONS))}"
         )
+    # a zero width builds without complaint and a negative one fails deep in torch, so both are
+    # caught here, where `--set disc_hidden_sizes=0` and the like end up
+    if any(int(size) < 1 for size in hidden_sizes):
+        raise ValueError(f"hidden layer widths must be positive integers, got {tuple(hidden_sizes)}")
     layers: list[nn.Module] = []
     last = in_dim
     for size in hidden_sizes:

@@ -51,6 +51,14 @@ class SACConfig:
     """Adam step size for the actor (paper: 3e-4 for all networks)."""
     critic_lr: float = 3e-4
     alpha_lr: float = 3e-4
+    actor_lr_final: float | None = None
+    """The actor's step size after a linear decay from `actor_lr` over the actor updates `actor_lr_decay`
+    (first, last); None: `actor_lr` throughout. A small late step size keeps the last policies close
+    together, so that their mean (`--average-last`) is a policy too (stochastic weight averaging's low
+    constant rate, Izmailov et al. 2018)."""
+    actor_lr_decay: tuple[int, int] = (0, 0)
+    """The first and last actor update of the decay to `actor_lr_final` (one update per env step after
+    `learning_starts`, so an env budget of N decays up to update N - learning_starts)."""
     hidden_sizes: tuple[int, ...] = (256, 256)
     """Two hidden layers of 256 (paper)."""
     learning_starts: int = 5_000
@@ -84,6 +92,28 @@ def sac_preset(env_id: str) -> SACConfig:
     return SACConfig()
 
 
+def scheduled_actor_lr(cfg: SACConfig, updates: int) -> float:
+    """The actor's step size after `updates` actor updates: `actor_lr` until the first update of
+    `actor_lr_decay`, then linearly down to `actor_lr_final` at its last, and that from then on."""
+    if cfg.actor_lr_final is None:
+        return cfg.actor_lr
+    first, last = cfg.actor_lr_decay
+    frac = min(1.0, max(0.0, (updates - first) / (last - first)))
+    return cfg.actor_lr + frac * (cfg.actor_lr_final - cfg.actor_lr)
+
+
+def _check_actor_decay(cfg: SACConfig) -> None:
+    if cfg.actor_lr_final is None:
+        return
+    decay = tuple(cfg.actor_lr_decay)
+    if len(decay) != 2 or not 0 <= decay[0] < decay[1]:
+        raise ValueError(
+            f"actor_lr_decay must be two actor updates (first, last) with 0 <= first < last, got {cfg.actor_lr_decay}"
+        )
+    if cfg.actor_lr_final < 0:
+        raise ValueError(f"actor_lr_final must be >= 0, got {cfg.actor_lr_final}")
+
+
 class SAC:
     """The SAC learner for Box or Discrete actions, on flat Box observations."""
 
@@ -102,6 +132,7 @@ class SAC:
             )
         if cfg.actor_q not in ("min", "mean"):
             raise ValueError(f"actor_q must be 'min' or 'mean', got '{cfg.actor_q}'")
+        _check_actor_decay(cfg)
         self.cfg = cfg
         self.action_space = action_space
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -241,6 +272,10 @@ class SAC:
         rews = torch.as_tensor(np.asarray(batch["rews"], dtype=np.float32))
         not_done = 1.0 - torch.as_tensor(np.asarray(batch["terminals"], dtype=np.float32))
         alpha = self.alpha
+        if self.cfg.actor_lr_final is not None:
+            # the clock is the actor's own Adam step count, which checkpoints keep, so a resumed run
+            # goes on along the schedule (the restored optimizer state carries the old step size)
+            self.actor_opt.lr = scheduled_actor_lr(self.cfg, int(self.actor_opt.step_count))
         if self._hand_written:
             acts = torch.as_tensor(np.asarray(batch["acts"], dtype=np.float32).reshape(len(obs), -1))
             critic_loss, q_mean, actor_loss, entropy = self._hand_written_step(
