@@ -55,7 +55,8 @@ class SACConfig:
     """The actor's step size after a linear decay from `actor_lr` over the actor updates `actor_lr_decay`
     (first, last); None: `actor_lr` throughout. A small late step size keeps the last policies close
     together, so that their mean (`--average-last`) is a policy too (stochastic weight averaging's low
-    constant rate, Izmailov et al. 2018)."""
+    constant rate, Izmailov et al. 2018). Off by default: on Hopper-v5 it did not stop off-policy AIRL's
+    falls (one seed, docs/adversarial.md)."""
     actor_lr_decay: tuple[int, int] = (0, 0)
     """The first and last actor update of the decay to `actor_lr_final` (one update per env step after
     `learning_starts`, so an env budget of N decays up to update N - learning_starts)."""
