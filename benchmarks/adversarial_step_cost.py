@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mimetic.algorithms import ALGORITHMS  # noqa: E402
+from mimetic.data.dataset import Dataset  # noqa: E402
 
 torch.set_num_threads(1)
 import anchors  # noqa: E402
@@ -71,14 +72,15 @@ class PartTimer:
         setattr(owner, method, timed)
 
 
-def time_variant(algorithm: str, overrides: dict[str, Any], steps: int, seed: int) -> dict[str, float]:
+def time_variant(
+    algorithm: str, overrides: dict[str, Any], demos: Dataset, steps: int, seed: int
+) -> dict[str, float]:
     """One learner's `steps` env steps (sample, then update), with its parts' CPU seconds."""
     algo = ALGORITHMS.get(algorithm)
     config = dataclasses.replace(algo.default_config(TASK), **overrides)
-    if algorithm == "sac":
-        learner = algo.build(None, config, env_id=TASK, seed=seed)
-    else:
-        learner = algo.build(anchors.dataset(TASK), config, env_id=TASK, seed=seed)
+    learner = algo.build(
+        demos if getattr(algo, "needs_dataset", True) else None, config, env_id=TASK, seed=seed
+    )
     sac = PartTimer(learner.core, "update")
     disc = PartTimer(learner.fit, "step") if hasattr(learner, "fit") else None
     rng = np.random.default_rng(seed)
@@ -148,11 +150,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; round r uses seed r")
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and docs alone")
     args = parser.parse_args()
+    if not anchors.demo_file(TASK).is_file():
+        sys.exit(
+            f"{anchors.demo_file(TASK)}: no {TASK} demonstrations (this benchmark reads ../shared/anchors)"
+        )
+    demos = anchors.dataset(TASK)  # read once: every learner of every round gets the same demonstrations
     rounds: list[dict[str, dict[str, float]]] = []
     for r in range(args.rounds):
         rounds.append({})
         for name, (algorithm, overrides) in VARIANTS.items():
-            rounds[-1][name] = time_variant(algorithm, overrides, args.steps, seed=r)
+            rounds[-1][name] = time_variant(algorithm, overrides, demos, args.steps, seed=r)
             print(f"round {r} {name}: {rounds[-1][name]['cpu_s']:.1f} CPU s", flush=True)
     result = {
         "command": "python benchmarks/adversarial_step_cost.py"
