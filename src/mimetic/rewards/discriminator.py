@@ -111,6 +111,24 @@ class Batch:
     log_pi: np.ndarray | None = None
 
 
+def concat_batches(first: Batch, second: Batch) -> Batch:
+    """`first`'s transitions followed by `second`'s (log_pi kept where both have it)."""
+    if (first.log_pi is None) != (second.log_pi is None):
+        raise ValueError("both batches need log_pi, or neither")
+    log_pi = (
+        None
+        if first.log_pi is None or second.log_pi is None
+        else np.concatenate([first.log_pi, second.log_pi])
+    )
+    return Batch(
+        np.concatenate([first.obs, second.obs]),
+        np.concatenate([first.acts, second.acts]),
+        np.concatenate([first.next_obs, second.next_obs]),
+        np.concatenate([first.terminals, second.terminals]),
+        log_pi,
+    )
+
+
 class Discriminator(nn.Module):
     """GAIL's (`shaped=False`) or AIRL's (`shaped=True`) discriminator; `logits(batch)` is l above.
 
