@@ -122,7 +122,9 @@ def write_doc(result: dict[str, Any]) -> None:
         start,
         "## The off-policy adversarial loop, step by step",
         "",
-        f"Command: `{result['command']}` · date {result['date']} · {result['machine']}, one torch thread.",
+        f"Command: `{result['command']}` · date {result['date']} · {result['machine']}, one torch thread; "
+        # CPU seconds rise when other processes share the cores, so the table says how busy they were
+        f"load average at the end {[round(x, 2) for x in result['load_average']]} (1, 5, 15 min).",
         f"{TASK}, {result['steps']:,} env steps per run ({result['updates']:,} updates after the warm-up), "
         f"{result['rounds']} interleaved rounds (round r: every learner with seed r, one after another, in one process). "
         "CPU seconds of the whole run; per update, the mean CPU ms of the discriminator step, of the SAC update, "

@@ -115,7 +115,8 @@ SMALL_H_SIZES = (32, 32)
 (`BasicShapedRewardNet(potential_hid_sizes=(32, 32))`), and on-policy AIRL's h here. h only has to
 carry a value-like potential, and with g's (100, 100) its four passes per discriminator step made
 off-policy AIRL cost 1.58x SAC alone on Pendulum-v1 (3 seeds, 10k env steps). With (32, 32) a
-discriminator step takes 4.7 ms against 5.8 (`benchmarks/adversarial_step_cost.py`), and the same
+discriminator step took 4.7 ms against 5.8 (3.9 against 5.0 since the closed-form gradient penalty;
+`benchmarks/adversarial_step_cost.py`), and the same
 3 runs scored 1.01 at 1.38x and 1.48x SAC alone (two timings; 100x100 timed 1.49x the same day), with
 the exported g transferring at 0.94 +- 0.01 (100x100: 0.83 +- 0.17). docs/adversarial.md."""
 
