@@ -24,7 +24,7 @@ from mimetic.experts import collect, scripted_expert
 from mimetic.policies.learned import load
 from mimetic.rewards import load_reward
 from mimetic.rl.ppo import PPOConfig
-from mimetic.rl.sac import SACConfig
+from mimetic.rl.sac import SACConfig, scheduled_actor_lr
 from mimetic.runtime.trainer import TrainerConfig
 
 torch.set_num_threads(1)
@@ -254,6 +254,19 @@ def test_off_policy_airl_discriminator_logit_with_or_without_log_q(
         assert np.all(batch["agent"]["rews"] == 0)
 
 
+def test_off_policy_airl_presets_on_mujoco() -> None:
+    """Hopper-v5's preset is the one its three recorded seeds ran (docs/adversarial.md): h 32x32 and the
+    actor's step size from 3e-4 at update 145k down to 3e-5 at 165k; HalfCheetah-v5 keeps g's widths for
+    h and a constant step size; off MuJoCo h is 32x32 with a constant step size."""
+    hopper, cheetah, pendulum = (airl_sac_preset(e) for e in ("Hopper-v5", "HalfCheetah-v5", "Pendulum-v1"))
+    assert hopper.h_hidden_sizes == (32, 32) and hopper.disc_hidden_sizes == (100, 100)
+    lrs = [scheduled_actor_lr(hopper.sac, u) for u in (0, 145_000, 155_000, 165_000, 245_000)]
+    assert lrs == pytest.approx([3e-4, 3e-4, 1.65e-4, 3e-5, 3e-5])
+    assert cheetah.h_hidden_sizes is None and cheetah.sac.actor_lr_final is None
+    assert pendulum.h_hidden_sizes == (32, 32) and pendulum.sac.actor_lr_final is None
+    assert scheduled_actor_lr(cheetah.sac, 200_000) == pytest.approx(3e-4)
+
+
 def test_iq_online_batches_mark_the_expert_half(cartpole_demos: Dataset) -> None:
     learner = IQLearner(cartpole_demos, IQLearnConfig(learning_starts=4, batch_size=10), "CartPole-v1", 0)
     rng = np.random.default_rng(0)
@@ -464,7 +477,7 @@ def test_adversarial_presets_on_mujoco() -> None:
         True,
     )
     assert (cheetah.generator_reward, cheetah.state_only) == ("logit", True)
-    # off-policy AIRL's h: the small potential net off MuJoCo, g's widths on the recorded MuJoCo runs
+    # the CLI's off-policy AIRL config is the preset (test_off_policy_airl_presets_on_mujoco)
     airl_sac = ALGORITHMS.get("airl-sac")
-    assert airl_sac.default_config("Pendulum-v1").h_hidden_sizes == (32, 32)
-    assert airl_sac.default_config("Hopper-v5").h_hidden_sizes is None
+    for env_id in ("Pendulum-v1", "Hopper-v5", "HalfCheetah-v5"):
+        assert airl_sac.default_config(env_id) == airl_sac_preset(env_id)

@@ -55,8 +55,9 @@ class SACConfig:
     """The actor's step size after a linear decay from `actor_lr` over the actor updates `actor_lr_decay`
     (first, last); None: `actor_lr` throughout. A small late step size keeps the last policies close
     together, so that their mean (`--average-last`) is a policy too (stochastic weight averaging's low
-    constant rate, Izmailov et al. 2018). Off by default: on Hopper-v5 it did not stop off-policy AIRL's
-    falls (one seed, docs/adversarial.md)."""
+    constant rate, Izmailov et al. 2018). Off by default; off-policy AIRL's Hopper-v5 preset sets it
+    (`mimetic.algorithms.dac.HOPPER_LATE_ACTOR_DECAY`): it does not stop the policy's falls, but with
+    `--average-last 4` three seeds scored 0.95 (docs/adversarial.md)."""
     actor_lr_decay: tuple[int, int] = (0, 0)
     """The first and last actor update of the decay to `actor_lr_final` (one update per env step after
     `learning_starts`, so an env budget of N decays up to update N - learning_starts)."""
