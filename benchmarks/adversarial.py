@@ -700,7 +700,7 @@ def write_doc(result: dict[str, Any]) -> None:
         )
     lines += _dac_section(result)
     lines += ["", "Goals of issue 7, measured:", ""]
-    lines += [f"- {g}" for g in result["goals"]]
+    lines += [f"- {g}" for g in goals(result)]
     lines += ["", "Other methods (no anchor runs exist for them):", ""]
     if result.get("extras_run"):
         run = result["extras_run"]
