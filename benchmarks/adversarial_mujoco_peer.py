@@ -258,6 +258,11 @@ def write_doc(result: dict[str, Any]) -> None:
                 f"{s['normalized_mean']:.2f} ± {s['normalized_std']:.2f} | {s['best_normalized_mean']:.2f} | "
                 f"{averaged} | {s['cpu_s_mean']:.0f} | {_cell(s, 0.5)} | {_cell(s, 0.9)} | {_cell(s, best)} ({best:.2f}) |"
             )
+    shown = {(s["algo"], c["task"]) for c in result["compare"] for s in c["mimetic"]}
+    lines += [
+        "",
+        *(f"{a} {t}: {note}." for (a, t), note in adversarial.PRESET_CHANGED.items() if (a, t) in shown),
+    ]
     lines += ["", *(f"![{n}](img/{n})" for n in result["plots"]), "", end]
     write_section(adversarial.DOC, start, end, "\n".join(lines))
 
