@@ -293,6 +293,8 @@ def main() -> None:
             for a in ("gail", "airl")
             if not peer_path(work, a, t, s).is_file()
         ]
+        for task in TASKS:  # before the workers, so that two never write the same file
+            adversarial.demo_file(task, work)
         with ThreadPoolExecutor(args.max_concurrent) as pool:
             list(pool.map(lambda job: run_peer(work, *job, args.peer_python), todo))
     recorded = json.loads(adversarial.RESULTS.read_text())
