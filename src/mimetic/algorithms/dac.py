@@ -64,7 +64,6 @@ from mimetic.data.dataset import Dataset
 from mimetic.rewards.discriminator import Batch, Discriminator, check_generator_reward, reward_from_logits
 from mimetic.rewards.learned import LearnedReward
 from mimetic.rewards.nets import fit_obs_stats
-from mimetic.rl.ppo import MUJOCO_PPO
 from mimetic.rl.replay import ReplayBuffer
 from mimetic.rl.rollout import VecCollector
 from mimetic.rl.sac import SAC as SACCore
@@ -133,19 +132,23 @@ end: Hopper-v5's policy keeps falling and recovering, and the small late step ke
 that are averaged near each other (docs/adversarial.md)."""
 
 
+G_WIDTH_H_TASKS = ("HalfCheetah-v5", "Walker2d-v5")
+"""Tasks whose off-policy AIRL h keeps g's widths: HalfCheetah-v5's recorded 1.05 ran so, and a small h
+is not measured on either."""
+
+
 def airl_sac_preset(env_id: str) -> AIRLSACConfig:
     """`dac_preset`'s generator and discriminator training with `airl_preset`'s reward choices: g
     state-only except on CartPole-v1 and Acrobot-v1, and positive rewards where episodes end early.
 
-    h is `SMALL_H_SIZES` except on HalfCheetah-v5 and Walker2d-v5, whose recorded 250k runs (HalfCheetah-v5
-    1.05, docs/adversarial.md) used g's widths for h; a small h is not measured there. Hopper-v5 adds
+    h is `SMALL_H_SIZES` except on `G_WIDTH_H_TASKS` (docs/adversarial.md). Hopper-v5 adds
     a late small actor step size (`HOPPER_LATE_ACTOR_DECAY`) for `--average-last 4`."""
     airl = airl_preset(env_id)
     options = {f.name: getattr(airl, f.name) for f in fields(AIRLRewardOptions)}
     sac = dac_preset(env_id).sac
     if env_id == "Hopper-v5":
         sac = replace(sac, actor_lr_final=HOPPER_LATE_ACTOR_LR, actor_lr_decay=HOPPER_LATE_ACTOR_DECAY)
-    h_sizes = None if env_id in MUJOCO_PPO and env_id != "Hopper-v5" else SMALL_H_SIZES
+    h_sizes = None if env_id in G_WIDTH_H_TASKS else SMALL_H_SIZES
     return AIRLSACConfig(sac=sac, h_hidden_sizes=h_sizes, **options)
 
 
