@@ -137,7 +137,7 @@ def summarize(rows: list[dict[str, Any]], targets: list[float]) -> dict[str, Any
         "wall_s_mean": round(float(np.mean([r["wall_s"] for r in rows])), 1),
         "to": {},
     }
-    if "averaged_normalized" in rows[0]:
+    if all(r.get("averaged_normalized") is not None for r in rows):
         out["averaged_mean"] = round(float(np.mean([r["averaged_normalized"] for r in rows])), 3)
     for t in targets:
         times = [first_reach(r["curve"], t, "cpu") for r in rows]
@@ -152,8 +152,8 @@ def peer_best(rows: list[dict[str, Any]]) -> float:
     return max(float(np.mean([r["curve"][i]["normalized"] for r in rows])) for i in range(n))
 
 
-def mimetic_rows(task: str, algos: tuple[str, ...]) -> list[list[dict[str, Any]]]:
-    recorded = json.loads(adversarial.RESULTS.read_text())
+def mimetic_rows(recorded: dict[str, Any], task: str, algos: tuple[str, ...]) -> list[list[dict[str, Any]]]:
+    """mimetic's recorded rows (adversarial.json) of `task`, one group of seeds per algorithm in `algos`."""
     rows = [*recorded["rows"], *recorded["dac"]["rows"]]
     groups = [
         [{**r, "library": "mimetic"} for r in rows if r["algo"] == a and r["task"] == task] for a in algos
@@ -161,7 +161,7 @@ def mimetic_rows(task: str, algos: tuple[str, ...]) -> list[list[dict[str, Any]]
     return [g for g in groups if g]
 
 
-def compare(peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def compare(peers: list[dict[str, Any]], recorded: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per task and algorithm family: imitation's summary, mimetic's learners' summaries."""
     out = []
     for task in TASKS:
@@ -177,13 +177,13 @@ def compare(peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "family": family,
                     "imitation_best": best,
                     "imitation": summarize(theirs, targets),
-                    "mimetic": [summarize(g, targets) for g in mimetic_rows(task, ours)],
+                    "mimetic": [summarize(g, targets) for g in mimetic_rows(recorded, task, ours)],
                 }
             )
     return out
 
 
-def plot(peers: list[dict[str, Any]]) -> list[str]:
+def plot(peers: list[dict[str, Any]], recorded: dict[str, Any]) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,7 +192,7 @@ def plot(peers: list[dict[str, Any]]) -> list[str]:
     names = []
     for task in TASKS:
         fig, ax = plt.subplots(figsize=(7, 4.2))
-        groups = [*mimetic_rows(task, ("GAIL", "AIRL", "DAC", "AIRL-SAC"))]
+        groups = [*mimetic_rows(recorded, task, ("GAIL", "AIRL", "DAC", "AIRL-SAC"))]
         groups += [[r for r in peers if r["task"] == task and r["algo"] == a] for a in ("GAIL", "AIRL")]
         for group in (g for g in groups if g):
             n = min(len(r["curve"]) for r in group)
@@ -303,18 +303,21 @@ def main() -> None:
     if not peers:
         raise SystemExit(f"no finished imitation runs in {work / 'imitation-mujoco'}")
     versions = peers[0]["versions"]
+    command = "python benchmarks/adversarial_mujoco_peer.py " + " ".join(sys.argv[1:])
+    if args.report_only and RESULTS.is_file():  # a rebuild keeps the command that ran the peers
+        command = json.loads(RESULTS.read_text())["command"]
     result = {
         "benchmark": "adversarial_mujoco_peer",
         "date": date.today().isoformat(),
-        "command": "python benchmarks/adversarial_mujoco_peer.py " + " ".join(sys.argv[1:]),
+        "command": command,
         "machine": f"{os.cpu_count()} CPU cores",
         "peer_versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
         "reference": refs,
         "env_steps": STEPS,
         "wall_s": round(time.perf_counter() - began, 1),
         "peer_rows": peers,
-        "compare": compare(peers),
-        "plots": plot(peers),
+        "compare": compare(peers, recorded),
+        "plots": plot(peers, recorded),
     }
     atomic_write_text(RESULTS, json.dumps(result, indent=1) + "\n")
     write_doc(result)
